@@ -1,0 +1,1 @@
+"""SimpleConvNet, its data, training, evaluation and weight files."""

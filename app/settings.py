@@ -1,0 +1,36 @@
+"""Server settings, read once from the environment (CONV_EXPLORER_*)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = ROOT / "models" / "simple_convnet.npz"
+
+
+@dataclass(frozen=True)
+class Settings:
+    model_path: Path = DEFAULT_MODEL
+    max_body_bytes: int = 8 * 2**20  # whole request body, multipart or JSON
+    body_timeout_seconds: float = 15.0  # a client that stops sending gets a 408
+    max_image_pixels: int = 40_000_000  # width x height, checked before decoding
+    max_convolve_side: int = 1024  # uploads are downscaled to at most this longer side
+    max_convolve_macs: int = 150_000_000  # multiply-adds of one /api/convolve call
+    max_kernel_side: int = 15
+    max_stride: int = 16
+    max_pad: int = 16
+    max_json_depth: int = 6
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> Settings:
+        """CONV_EXPLORER_MODEL_PATH, CONV_EXPLORER_MAX_BODY_BYTES, ... override the defaults."""
+        values = {}
+        for f in fields(cls):
+            raw = environ.get("CONV_EXPLORER_" + f.name.upper())
+            if raw is None:
+                continue
+            kind = type(f.default)
+            values[f.name] = Path(raw) if f.name == "model_path" else kind(raw)
+        return cls(**values)

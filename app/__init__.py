@@ -1,1 +1,1 @@
-"""Conv Explorer: a visual explorer of the SimpleConvNet of Deep Learning from Scratch, chapter 7."""
+"""Conv Explorer: a visual explorer of the SimpleConvNet of Deep Learning from Scratch, ch. 7."""

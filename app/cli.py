@@ -84,9 +84,60 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    import os
+
+    import uvicorn
+
+    # set before any worker imports NumPy: concurrent requests on 2 cores oversubscribe BLAS
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if args.model:
+        os.environ["CONV_EXPLORER_MODEL_PATH"] = str(args.model)
+    uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from app.explore import predict_digit, read_digit
+    from app.imaging.decode import open_image
+    from app.imaging.errors import ImageInputError
+    from app.imaging.preprocess import PreprocessOptions
+    from app.model.storage import load_model
+    from app.settings import Settings
+
+    _limit_blas_threads()
+    net, _ = load_model(args.model)
+    options = PreprocessOptions(invert=args.invert)
+    status = 0
+    for path in args.images:
+        try:
+            image = open_image(Path(path).read_bytes(), Settings().max_image_pixels)
+            result = predict_digit(net, read_digit(image, None, options).digit)
+        except (OSError, ImageInputError) as err:
+            print(f"{path}: error: {getattr(err, 'detail', err)}", file=sys.stderr)
+            status = 1
+            continue
+        top = ", ".join(f"{t['digit']}: {t['probability']:.3f}" for t in result["top"])
+        print(f"{path}: {result['label']}  ({top})")
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conv-explorer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the explorer web server")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--model", type=Path, default=None, help="weights .npz (default: shipped)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("predict", help="classify image files, no server needed")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    p.add_argument("--invert", choices=["auto", "yes", "no"], default="auto")
+    p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("train", help="train SimpleConvNet on MNIST and save .npz + .json")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)

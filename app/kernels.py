@@ -59,7 +59,9 @@ def custom_kernel(data, channels: int, max_side: int) -> Kernel:
     if np.abs(arr).max() > 1e6:
         raise KernelError("'kernel' values must lie within +-1e6")
     if max(arr.shape[-2:]) > max_side:
-        raise KernelError(f"kernel {arr.shape[-2]}x{arr.shape[-1]} is over the {max_side}x{max_side} limit")
+        raise KernelError(
+            f"kernel {arr.shape[-2]}x{arr.shape[-1]} is over the {max_side}x{max_side} limit"
+        )
     if arr.ndim == 3 and arr.shape[0] != channels:
         raise KernelError(
             f"kernel has {arr.shape[0]} channels but the image has {channels}; "
@@ -79,7 +81,9 @@ def resolve_kernels(
     for name in names:
         if name == "learned":
             for i, (w, b) in enumerate(zip(learned_W, learned_b, strict=True)):
-                kernels.append(Kernel(f"learned_{i}", to_channels(w[0], channels), float(b) if bias else 0.0))
+                kernels.append(
+                    Kernel(f"learned_{i}", to_channels(w[0], channels), float(b) if bias else 0.0)
+                )
         elif name in CLASSIC_KERNELS:
             kernels.append(Kernel(name, to_channels(classic_kernel(name), channels)))
         else:

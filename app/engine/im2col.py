@@ -63,7 +63,7 @@ def col2im(
     img = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=col.dtype)
     for i in range(fh):
         for j in range(fw):
-            img[:, :, i : i + stride * oh : stride, j : j + stride * ow : stride] += taps[
-                :, :, i, j
-            ]
+            rows = slice(i, i + stride * oh, stride)
+            cols = slice(j, j + stride * ow, stride)
+            img[:, :, rows, cols] += taps[:, :, i, j]
     return img[:, :, pad : pad + h, pad : pad + w] if pad else img

@@ -79,10 +79,8 @@ def init_params(config: ConvNetConfig, seed: int) -> dict[str, np.ndarray]:
             params[name] = np.zeros(shape, dtype=np.float32)
             continue
         fan_in = int(np.prod(shape[1:])) if name == "W1" else shape[0]
-        if config.weight_init == "he":
-            std = np.sqrt(2.0 / fan_in)
-        else:
-            std = float(config.weight_init)
+        he = config.weight_init == "he"
+        std = np.sqrt(2.0 / fan_in) if he else float(config.weight_init)
         params[name] = (std * rng.standard_normal(shape)).astype(np.float32)
     return params
 
@@ -145,9 +143,8 @@ class SimpleConvNet:
         labels = t.argmax(axis=1) if t.ndim == 2 else t
         correct = 0
         for i in range(0, len(x), batch_size):
-            correct += int(
-                (self.predict(x[i : i + batch_size]).argmax(1) == labels[i : i + batch_size]).sum()
-            )
+            batch = slice(i, i + batch_size)
+            correct += int((self.predict(x[batch]).argmax(1) == labels[batch]).sum())
         return correct / len(x)
 
     def gradient(self, x: np.ndarray, t: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:

@@ -73,7 +73,8 @@ def learning_rate(cfg: TrainConfig, progress: float) -> float:
 def progress_bar(done: int, total: int, loss: float, start: float, width: int = 30) -> str:
     filled = int(width * done / total)
     elapsed = time.perf_counter() - start
-    return f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} loss {loss:.4f} {elapsed:5.1f}s"
+    bar = "#" * filled + "." * (width - filled)
+    return f"\r  [{bar}] {done}/{total} loss {loss:.4f} {elapsed:5.1f}s"
 
 
 def train(

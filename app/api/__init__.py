@@ -1,0 +1,1 @@
+"""The web layer: FastAPI app factory, routes, schemas, request parsing and limits."""

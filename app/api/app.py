@@ -1,0 +1,79 @@
+"""The app factory: load the model once, wire middleware, routes and error handlers."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from threadpoolctl import threadpool_limits
+
+from app.engine.shapes import ShapeError
+from app.explore import ComputeBudgetError
+from app.imaging.errors import ImageInputError
+from app.kernels import KernelError
+from app.model.storage import ModelFileError
+from app.service import load_service_model
+from app.settings import ROOT, Settings
+
+from . import routes_convolve, routes_digits, routes_info, routes_pages
+from .limits import BodyLimitMiddleware, SecurityHeadersMiddleware
+
+log = logging.getLogger("conv_explorer")
+
+DESCRIPTION = """
+Look inside the SimpleConvNet of *Deep Learning from Scratch*, chapter 7, trained on MNIST and
+running on this project's own NumPy im2col engine.
+
+Every image route takes a multipart `file`, JSON `{"image": "data:image/png;base64,..."}`, JSON
+`{"pixels": [[...28x28 numbers in 0..1, 1 = ink...]]}` or a raw `image/*` body. Errors are JSON
+`{"detail": "..."}` with a 4xx status that names the problem.
+"""
+
+
+def _error(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. A missing or broken model file stops here with one clear line."""
+    settings = settings or Settings.from_env()
+    # Requests run concurrently on a thread pool; multi-threaded BLAS would oversubscribe.
+    threadpool_limits(1)
+    try:
+        model = load_service_model(settings.model_path)
+    except ModelFileError as err:
+        print(f"conv-explorer: cannot start: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+    app = FastAPI(title="Conv Explorer", version="0.1.0", description=DESCRIPTION)
+    app.state.settings, app.state.model = settings, model
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        timeout=settings.body_timeout_seconds,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+
+    @app.exception_handler(ImageInputError)
+    async def image_error(_: Request, err: ImageInputError):
+        return _error(err.status_code, err.detail)
+
+    @app.exception_handler(ShapeError)
+    async def shape_error(_: Request, err: ShapeError):
+        return _error(422, str(err))
+
+    @app.exception_handler(KernelError)
+    async def kernel_error(_: Request, err: KernelError):
+        return _error(422, str(err))
+
+    @app.exception_handler(ComputeBudgetError)
+    async def budget_error(_: Request, err: ComputeBudgetError):
+        return _error(422, str(err))
+
+    for module in (routes_digits, routes_convolve, routes_info, routes_pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    return app

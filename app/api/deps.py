@@ -1,0 +1,104 @@
+"""Shared pieces of the routes: the loaded model, settings, the documented request body."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from app.service import LoadedModel
+from app.settings import Settings
+
+from .schemas import Error
+
+
+def model_of(request: Request) -> LoadedModel:
+    return request.app.state.model
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+ERRORS = {
+    400: {"model": Error, "description": "corrupt image, bad base64 or malformed body"},
+    408: {"model": Error, "description": "the body did not arrive in time"},
+    413: {"model": Error, "description": "body or image over the size limit"},
+    415: {"model": Error, "description": "unsupported content or image type"},
+    422: {"model": Error, "description": "unusable input, e.g. an empty canvas or bad pixels"},
+}
+
+_PIXELS = {
+    "type": "array",
+    "minItems": 28,
+    "maxItems": 28,
+    "items": {
+        "type": "array",
+        "minItems": 28,
+        "maxItems": 28,
+        "items": {"type": "number", "minimum": 0, "maximum": 1},
+    },
+}
+_KERNEL = {
+    "description": "custom kernel (convolve only): FH x FW, or C x FH x FW numbers",
+    "type": "array",
+    "items": {"type": "array"},
+}
+
+
+def image_body(with_kernel: bool = False) -> dict:
+    """OpenAPI request body for the image routes: multipart file, data URL or pixels."""
+    extra = {"kernel": _KERNEL} if with_kernel else {}
+    form_extra = {"kernel": {"type": "string", "description": "JSON text"}} if with_kernel else {}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            **form_extra,
+                        },
+                    }
+                },
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {
+                                "type": "object",
+                                "required": ["image"],
+                                "properties": {
+                                    "image": {
+                                        "type": "string",
+                                        "description": "data URL, e.g. canvas.toDataURL()",
+                                    },
+                                    **extra,
+                                },
+                            },
+                            {
+                                "type": "object",
+                                "required": ["pixels"],
+                                "properties": {"pixels": _PIXELS, **extra},
+                            },
+                        ]
+                    },
+                    "examples": {
+                        "data_url": {
+                            "summary": "a canvas drawing",
+                            "value": {"image": "data:image/png;base64,iVBORw0KGgo..."},
+                        },
+                        "pixels": {
+                            "summary": "28x28 numbers, 1 = ink",
+                            "value": {
+                                "pixels": [[0.0] * 28] * 12
+                                + [[0.0] * 12 + [1.0] * 4 + [0.0] * 12] * 4
+                                + [[0.0] * 28] * 12
+                            },
+                        },
+                    },
+                },
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    }

@@ -1,0 +1,99 @@
+"""POST /api/convolve: any picture through learned, classic or custom kernels."""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from app.explore import convolve_image
+from app.imaging.decode import limit_size, to_gray, to_rgb
+from app.kernels import CLASSIC_KERNELS, custom_kernel, resolve_kernels
+
+from .deps import ERRORS, image_body, model_of, settings_of
+from .inputs import Payload, read_payload
+from .schemas import Convolution, KernelInfo
+
+router = APIRouter(tags=["convolution"])
+
+
+def _image_array(payload: Payload, mode: str, max_side: int) -> np.ndarray:
+    """(C, H, W) in 0..1: brightness for photos (1 = white), ink for pixel digits (1 = ink)."""
+    if payload.pixels is not None:
+        digit = payload.pixels[None]
+        return np.repeat(digit, 3, axis=0) if mode == "rgb" else digit
+    image = limit_size(payload.image, max_side)
+    return to_rgb(image) if mode == "rgb" else to_gray(image)[None]
+
+
+def _custom(payload: Payload, channels: int, max_side: int):
+    raw = payload.fields.get("kernel")
+    if raw is None:
+        return None
+    if isinstance(raw, str):  # a multipart form field carries JSON text
+        try:
+            raw = json.loads(raw, parse_constant=lambda c: float("nan"))
+        except ValueError:
+            raise HTTPException(422, "'kernel' form field is not valid JSON") from None
+    return custom_kernel(raw, channels, max_side)
+
+
+@router.post(
+    "/api/convolve",
+    response_model=Convolution,
+    responses=ERRORS,
+    openapi_extra=image_body(with_kernel=True),
+    summary="Convolve a picture with the learned filters or classic kernels",
+)
+async def convolve(
+    request: Request,
+    kernels: str = Query(
+        "learned",
+        max_length=300,
+        description="comma-separated: 'learned' (all 30 learned filters) and/or "
+        + ", ".join(CLASSIC_KERNELS)
+        + "; a custom kernel goes in the body as 'kernel'",
+    ),
+    mode: Literal["gray", "rgb"] = Query(
+        "gray", description="rgb: 3-channel convolution, the chapter's 3-D case"
+    ),
+    stride: int = Query(1, ge=1, le=16),
+    pad: int = Query(0, ge=0, le=16),
+    bias: bool = Query(False, description="add the learned biases (the book's figure has none)"),
+    relu: bool = Query(False, description="apply ReLU to every response"),
+    values: bool = Query(False, description="include the raw numbers of every map"),
+    max_side: int = Query(256, ge=8, le=1024, description="downscale the longer side to this"),
+):
+    """Each response map as a PNG with its value range and output shape from the formula
+    OH = (H + 2P - FH) / S + 1 (floor when not exact, flagged per map)."""
+    settings = settings_of(request)
+    payload = await read_payload(request, settings)
+    model = model_of(request)
+    names = [n.strip() for n in kernels.split(",") if n.strip()]
+
+    def work():
+        image = _image_array(payload, mode, min(max_side, settings.max_convolve_side))
+        channels = image.shape[0]
+        W, b = model.net.params["W1"], model.net.params["b1"]
+        chosen = resolve_kernels(names, channels, W, b, bias)
+        extra = _custom(payload, channels, settings.max_kernel_side)
+        if extra is not None:
+            chosen.append(extra)
+        if not chosen:
+            raise HTTPException(422, "no kernels: name some in 'kernels' or send a 'kernel'")
+        return convolve_image(image, chosen, stride, pad, relu, values, settings.max_convolve_macs)
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/api/kernels", response_model=list[KernelInfo], summary="The classic kernels")
+def kernels_list():
+    """Name, description and weights of every classic kernel /api/convolve knows."""
+    return [
+        {"name": name, "title": title, "weights": np.asarray(w, float).round(6).tolist()}
+        for name, (title, w) in CLASSIC_KERNELS.items()
+    ]

@@ -1,0 +1,27 @@
+"""The explorer page and its favicon."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from app.settings import ROOT
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=ROOT / "templates")
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request):
+    model = request.app.state.model
+    return templates.TemplateResponse(
+        request,
+        "index.html",
+        {"accuracy": model.metadata.get("test_accuracy"), "model_sha": model.sha256[:12]},
+    )
+
+
+@router.get("/favicon.ico")
+def favicon():
+    return FileResponse(ROOT / "static" / "favicon.svg", media_type="image/svg+xml")

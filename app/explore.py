@@ -1,0 +1,214 @@
+"""The network opened up: one forward pass that keeps every intermediate map, shaped for the API.
+
+Functions here take arrays and return plain dicts of numbers and PNG data URLs; the web layer
+only validates input and wraps these in response schemas.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.engine.layers import conv_forward
+from app.engine.shapes import conv_output_length
+from app.imaging.decode import to_gray
+from app.imaging.preprocess import Preprocessed, PreprocessOptions, Stage, preprocess_digit
+from app.imaging.render import render_gray, render_sequential, render_signed
+from app.kernels import Kernel
+from app.model.network import SimpleConvNet
+
+STAGES = (
+    ("conv", "Convolution: W1 * x + b1", "diverging"),
+    ("relu", "ReLU: max(0, conv)", "sequential"),
+    ("pool", "Max pooling 2x2, stride 2", "sequential"),
+)
+
+
+class ComputeBudgetError(ValueError):
+    """A convolution request that would hold a core for too long."""
+
+
+def _rounded(a: np.ndarray, digits: int = 5) -> list:
+    return np.round(a.astype(np.float64), digits).tolist()
+
+
+def _render(a: np.ndarray, scale: str, limit: float) -> str:
+    if scale == "diverging":
+        return render_signed(a, limit)
+    return render_sequential(a, limit)
+
+
+def _symmetric_limit(a: np.ndarray) -> float:
+    """Half-width of a diverging scale centred on 0 (never 0, so blank maps still render)."""
+    return float(max(np.abs(a).max(initial=0.0), 1e-6))
+
+
+def prediction(probs: np.ndarray, logits: np.ndarray) -> dict:
+    order = np.argsort(-probs)
+    return {
+        "label": int(order[0]),
+        "probabilities": _rounded(probs, 6),
+        "logits": _rounded(logits, 5),
+        "top": [{"digit": int(d), "probability": round(float(probs[d]), 6)} for d in order[:3]],
+    }
+
+
+def predict_digit(net: SimpleConvNet, digit: np.ndarray) -> dict:
+    """digit (28, 28) 0..1, 1 = ink -> label, probabilities, logits."""
+    acts = net.trace(digit[None, None])
+    return prediction(acts["probs"][0], acts["logits"][0])
+
+
+def stage_view(name: str, title: str, maps: np.ndarray, scale: str, values: bool) -> dict:
+    """Every filter's map at one stage, on one colour scale so the maps compare."""
+    if scale == "diverging":
+        low, high = -_symmetric_limit(maps), _symmetric_limit(maps)
+    else:
+        low, high = 0.0, float(max(maps.max(initial=0.0), 1e-6))
+    return {
+        "name": name,
+        "title": title,
+        "shape": list(maps.shape),
+        "scale": scale,
+        "range": [round(low, 6), round(high, 6)],
+        "min": round(float(maps.min()), 6),
+        "max": round(float(maps.max()), 6),
+        "maps": [
+            {
+                "index": i,
+                "png": _render(m, scale, high),
+                "values": _rounded(m) if values else None,
+            }
+            for i, m in enumerate(maps)
+        ],
+    }
+
+
+def explore_digit(net: SimpleConvNet, digit: np.ndarray, values: bool = False) -> dict:
+    """Prediction plus every stage (conv, relu, pool), hidden activations and logits."""
+    acts = net.trace(digit[None, None])
+    hidden = acts["hidden"][0]
+    return {
+        **prediction(acts["probs"][0], acts["logits"][0]),
+        "stages": [
+            stage_view(name, title, acts[name][0], scale, values) for name, title, scale in STAGES
+        ],
+        "hidden": {
+            "values": _rounded(hidden),
+            "png": render_sequential(hidden.reshape(10, 10), float(max(hidden.max(), 1e-6))),
+        },
+    }
+
+
+def filter_bank(W: np.ndarray, b: np.ndarray, limit: float | None = None) -> dict:
+    """First-layer filters (FN, 1, FH, FW) on one shared diverging scale."""
+    limit = limit or _symmetric_limit(W)
+    return {
+        "shape": list(W.shape),
+        "range": [-round(limit, 6), round(limit, 6)],
+        "filters": [
+            {
+                "index": i,
+                "weights": _rounded(w[0]),
+                "bias": round(float(bias), 6),
+                "png": render_signed(w[0], limit),
+            }
+            for i, (w, bias) in enumerate(zip(W, b, strict=True))
+        ],
+    }
+
+
+def input_view(digit: np.ndarray) -> dict:
+    """The 28x28 image the network actually classified: numbers and picture."""
+    return {"pixels": _rounded(digit, 4), "png": render_gray(digit, 0.0, 1.0, ink_white=True)}
+
+
+def convolution_cost(shape: tuple[int, int, int], kernels: list[Kernel], stride: int, pad: int):
+    """(output shape per kernel, multiply-adds) before any work is done."""
+    _, h, w = shape
+    total, shapes = 0, []
+    for k in kernels:
+        c, fh, fw = k.weights.shape
+        oh = conv_output_length(h, fh, pad, stride, "H")
+        ow = conv_output_length(w, fw, pad, stride, "W")
+        shapes.append((oh, ow))
+        total += oh.size * ow.size * c * fh * fw
+    return shapes, total
+
+
+def convolve_image(
+    image: np.ndarray,
+    kernels: list[Kernel],
+    stride: int,
+    pad: int,
+    relu: bool,
+    values: bool,
+    max_macs: int,
+) -> dict:
+    """image (C, H, W) 0..1 through each kernel; every response map with its own scale."""
+    shapes, macs = convolution_cost(image.shape, kernels, stride, pad)
+    if macs > max_macs:
+        raise ComputeBudgetError(
+            f"this convolution needs {macs:,} multiply-adds; the limit is {max_macs:,}. "
+            "Use a smaller image, fewer kernels or a larger stride."
+        )
+    x = image[None].astype(np.float32)
+    maps = []
+    for k, (oh, ow) in zip(kernels, shapes, strict=True):
+        out, _ = conv_forward(x, k.weights[None], np.float32([k.bias]), stride, pad)
+        m = out[0, 0]
+        if relu:
+            m = np.maximum(m, 0)
+        signed = bool(m.min() < 0)
+        limit = _symmetric_limit(m) if signed else float(max(m.max(initial=0.0), 1e-6))
+        maps.append(
+            {
+                "name": k.name,
+                "shape": [oh.size, ow.size],
+                "exact": oh.exact and ow.exact,
+                "scale": "diverging" if signed else "sequential",
+                "range": [-round(limit, 6) if signed else 0.0, round(limit, 6)],
+                "png": render_signed(m, limit) if signed else render_sequential(m, limit),
+                "values": _rounded(m, 4) if values else None,
+            }
+        )
+    shown = image.mean(axis=0)  # brightness, for the page to show beside the maps
+    return {
+        "input_shape": list(image.shape),
+        "input_png": render_gray(shown, 0.0, 1.0, ink_white=True),
+        "stride": stride,
+        "pad": pad,
+        "macs": macs,
+        "maps": maps,
+    }
+
+
+def read_digit(image, pixels: np.ndarray | None, options: PreprocessOptions) -> Preprocessed:
+    """A 28x28 digit from an uploaded image (MNIST-style preprocessing) or from raw pixels.
+
+    Pixels are taken as already MNIST-like and classified as sent.
+    """
+    if pixels is not None:
+        stage = Stage("pixels", "28x28 pixels as sent", pixels)
+        return Preprocessed(digit=pixels, stages=[stage], inverted=False, warnings=[])
+    return preprocess_digit(to_gray(image), options)
+
+
+def digit_report(net: SimpleConvNet, pre: Preprocessed, explore: bool, values: bool) -> dict:
+    """What /api/predict (explore=False) and /api/explore return for one digit."""
+    report = explore_digit(net, pre.digit, values) if explore else predict_digit(net, pre.digit)
+    report["input"] = input_view(pre.digit)
+    report["preprocessing"] = {
+        "inverted": pre.inverted,
+        "stages": [
+            {
+                "name": s.name,
+                "title": s.title,
+                "height": int(s.image.shape[0]),
+                "width": int(s.image.shape[1]),
+                "png": render_gray(s.image, 0.0, 1.0, ink_white=True),
+            }
+            for s in pre.stages
+        ],
+    }
+    report["warnings"] = list(pre.warnings)
+    return report

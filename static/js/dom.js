@@ -1,0 +1,85 @@
+// Small DOM helpers shared by the views: element builder, number formatting, messages, tables.
+
+/** h("div", {class: "x", onclick: f}, child, "text") -> element. No innerHTML anywhere. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (k === "text") el.textContent = v;
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c);
+  return el;
+}
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
+
+/** Fixed decimals with a real minus sign, and no "-0.000". */
+export function fmt(x, digits = 3) {
+  const s = Number(x).toFixed(digits);
+  const zero = Number(s) === 0;
+  return (zero ? s.replace("-", "") : s).replace("-", "\u2212");
+}
+
+/** Show an error (or clear it with null) in a role=alert element. */
+export function showError(el, err) {
+  if (!el) return;
+  if (!err) {
+    el.hidden = true;
+    el.textContent = "";
+    return;
+  }
+  const status = err.status ? ` (HTTP ${err.status})` : "";
+  el.textContent = `${err.message || err}${status}`;
+  el.hidden = false;
+}
+
+/** A <table> of a matrix, for screen readers and for anyone who wants the numbers. */
+export function matrixTable(caption, rows, digits = 3) {
+  const head = h("tr", {}, h("th", { scope: "col", text: "row" }), rows[0].map((_, j) => h("th", { scope: "col", text: String(j) })));
+  const body = rows.map((r, i) => h("tr", {}, h("th", { scope: "row", text: String(i) }), r.map((v) => h("td", { text: fmt(v, digits) }))));
+  return h("table", { class: "numbers" }, h("caption", { text: caption }), h("thead", {}, head), h("tbody", {}, body));
+}
+
+/** Debounce: run fn after `ms` of quiet; .now() runs at once, .cancel() drops it. */
+export function debounce(fn, ms) {
+  let t = null;
+  const d = (...args) => {
+    clearTimeout(t);
+    t = setTimeout(() => {
+      t = null;
+      fn(...args);
+    }, ms);
+  };
+  d.now = (...args) => {
+    clearTimeout(t);
+    t = null;
+    fn(...args);
+  };
+  d.cancel = () => {
+    clearTimeout(t);
+    t = null;
+  };
+  d.pending = () => t !== null;
+  return d;
+}
+
+/** A canvas whose backing store matches devicePixelRatio; returns a 2-D context in CSS px. */
+export function hidpi(canvas, cssWidth, cssHeight) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.round(cssWidth * dpr);
+  const hgt = Math.round(cssHeight * dpr);
+  if (canvas.width !== w || canvas.height !== hgt) {
+    canvas.width = w;
+    canvas.height = hgt;
+  }
+  canvas.style.width = `${cssWidth}px`;
+  canvas.style.height = `${cssHeight}px`;
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}

@@ -1,0 +1,86 @@
+// The 30 learned 5x5 filters beside the random ones they started from (the chapter's
+// before/after figure). Hover, focus or tap a filter to read its weights.
+
+import { cssColor, inkFor, legend } from "./colors.js";
+import { $, fmt, h, showError } from "./dom.js";
+
+function weightsTable(caption, weights, range) {
+  return h(
+    "table",
+    { class: "cells weights" },
+    h("caption", { text: caption }),
+    h(
+      "tbody",
+      {},
+      weights.map((row) =>
+        h(
+          "tr",
+          {},
+          row.map((v) => {
+            const td = h("td", { text: fmt(v, 2) });
+            td.style.background = cssColor("diverging", range, v);
+            td.style.color = inkFor("diverging", range, v);
+            return td;
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+export async function createFilters(root, filters) {
+  const error = $(".error", root);
+  const detail = $("#filter-detail", root);
+  let data;
+  try {
+    data = await filters;
+  } catch (err) {
+    showError(error, err);
+    return;
+  }
+  let pinned = 0;
+
+  function showDetail(k) {
+    const before = data.initial.filters[k];
+    const after = data.learned.filters[k];
+    detail.replaceChildren(
+      h("h3", { text: `Filter ${k}` }),
+      h(
+        "div",
+        { class: "pair" },
+        h("div", {}, weightsTable(`before training, bias ${fmt(before.bias, 3)}`, before.weights, data.initial.range)),
+        h("div", {}, weightsTable(`after training, bias ${fmt(after.bias, 3)}`, after.weights, data.learned.range)),
+      ),
+      h("p", { class: "muted small", text: "Each bank has its own symmetric colour scale; the numbers are the weights." }),
+    );
+  }
+
+  for (const [name, bank] of [["initial", data.initial], ["learned", data.learned]]) {
+    const grid = $(`#grid-${name}`, root);
+    $(`#legend-${name}`, root).replaceChildren(legend({ scale: "diverging", range: bank.range, label: "weight" }));
+    grid.replaceChildren(
+      ...bank.filters.map((f) =>
+        h(
+          "button",
+          { type: "button", class: "filter-tile", dataset: { k: f.index }, "aria-label": `${name === "initial" ? "Initial" : "Learned"} filter ${f.index}`, "aria-pressed": String(f.index === pinned) },
+          h("img", { src: f.png, alt: "", width: 5, height: 5 }),
+        ),
+      ),
+    );
+    const pick = (e, pin) => {
+      const tile = e.target.closest(".filter-tile");
+      if (!tile) return;
+      const k = Number(tile.dataset.k);
+      if (pin) {
+        pinned = k;
+        root.querySelectorAll(".filter-tile").forEach((t) => t.setAttribute("aria-pressed", String(Number(t.dataset.k) === k)));
+      }
+      showDetail(k);
+    };
+    grid.addEventListener("mouseover", (e) => pick(e, false));
+    grid.addEventListener("focusin", (e) => pick(e, false));
+    grid.addEventListener("click", (e) => pick(e, true));
+    grid.addEventListener("mouseleave", () => showDetail(pinned));
+  }
+  showDetail(pinned);
+}

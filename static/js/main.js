@@ -1,0 +1,122 @@
+// Wires the views together. Each view owns its own state; this module only passes the
+// current digit (a drawing or an uploaded file) through /api/explore and hands out the result.
+
+import { getOnce, latestOnly, postFile, postJSON } from "./api.js";
+import { $, showError } from "./dom.js";
+import { createPad } from "./draw.js";
+import { createFilters } from "./filters.js";
+import { createMaps } from "./maps.js";
+import { createPixel } from "./pixel.js";
+import { createPlayground } from "./playground.js";
+import { createPrediction } from "./prediction.js";
+import { createStrip } from "./preprocess.js";
+import { createTraining } from "./training.js";
+import { createUpload } from "./upload.js";
+
+const THROTTLE_MS = 120; // while a stroke grows, look at it this often (one request at a time)
+
+const drawSection = $("#draw");
+const digitError = $("#digit-error");
+const filters = getOnce("/api/filters");
+
+const prediction = createPrediction($("#draw"));
+const pixel = createPixel($("#pixel"));
+let current = null; // the last /api/explore result shown
+const maps = createMaps($("#inside"), filters, (sel) => {
+  const result = current;
+  filters.then((f) => result === current && pixel.show(result, f.learned, sel)).catch(() => {});
+});
+
+let source = null; // { image: dataURL } from the pad, or { file } from the photo section
+let timer = null;
+
+const explorer = latestOnly(
+  ({ src, options }) => {
+    const query = { ...options, values: true };
+    return src.file ? postFile("/api/explore", src.file, query) : postJSON("/api/explore", { image: src.image }, query);
+  },
+  {
+    onBusy: () => updateBusy(),
+    onResult: (result, { src }) => {
+      if (!source) return; // cleared while the request ran
+      showError(digitError, null);
+      current = result;
+      $("#pred-source").textContent = src.file ? `from ${src.file.name}` : "from your drawing";
+      prediction.show(result);
+      strip.show(result);
+      maps.show(result);
+    },
+    onError: (err) => showError(digitError, err),
+  },
+);
+
+function updateBusy() {
+  drawSection.dataset.busy = String(explorer.busy || timer !== null);
+}
+
+function look() {
+  if (!source) return;
+  explorer.schedule({ src: source, options: strip.options() });
+  updateBusy();
+}
+
+function reset() {
+  source = current = null;
+  showError(digitError, null);
+  $("#pred-source").textContent = "";
+  prediction.reset();
+  strip.reset();
+  maps.reset();
+  updateBusy();
+}
+
+const strip = createStrip($("#preprocess"), look);
+
+const pad = createPad($("#pad-card"), (kind) => {
+  if (pad.isEmpty()) {
+    clearTimeout(timer);
+    timer = null;
+    reset();
+    return;
+  }
+  const snapshot = () => {
+    timer = null;
+    source = { image: pad.toDataURL() };
+    look();
+  };
+  if (kind === "move") {
+    if (timer === null) timer = setTimeout(snapshot, THROTTLE_MS);
+    updateBusy();
+  } else {
+    clearTimeout(timer);
+    snapshot();
+  }
+});
+
+createUpload($("#photo"), (file) => {
+  source = { file };
+  look();
+  $("#draw").scrollIntoView({ behavior: "smooth", block: "start" });
+});
+createFilters($("#filters"), filters);
+createPlayground($("#size"));
+createTraining($("#training"));
+reset();
+
+// The sticky nav marks the section in view.
+const links = new Map([...document.querySelectorAll(".sections a")].map((a) => [a.hash.slice(1), a]));
+const spy = new IntersectionObserver(
+  (entries) => {
+    for (const e of entries) {
+      if (!e.isIntersecting) continue;
+      links.forEach((a, id) => {
+        a.classList.toggle("current", id === e.target.id);
+        if (id === e.target.id) a.setAttribute("aria-current", "location");
+        else a.removeAttribute("aria-current");
+      });
+    }
+  },
+  { rootMargin: "-45% 0px -50% 0px" },
+);
+links.forEach((_, id) => spy.observe(document.getElementById(id)));
+document.body.classList.add("ready");

@@ -1,0 +1,275 @@
+// Inside the network: the 30 maps of one stage in a grid with its legend, an inspector that
+// enlarges one map beside its filter (pick a pixel there), the 100 hidden units and the output.
+
+import { legend } from "./colors.js";
+import { $, fmt, h, matrixTable } from "./dom.js";
+
+const STAGE_WORDS = { conv: "convolution", relu: "after ReLU", pool: "after max pooling" };
+
+/**
+ * @param root     section#inside
+ * @param filters  promise of GET /api/filters
+ * @param onSelect({k, i, j}) the chosen filter and conv-map pixel, whenever either changes
+ */
+export function createMaps(root, filters, onSelect) {
+  const grid = $("#map-grid", root);
+  const stageTitle = $("#stage-title", root);
+  const stageLegend = $("#stage-legend", root);
+  const radios = [...root.querySelectorAll('input[name="stage"]')];
+  const inspect = {
+    title: $("#inspect-title", root),
+    filter: $("#inspect-filter", root),
+    filterCaption: $("#inspect-filter-caption", root),
+    zoom: $("#map-zoom", root),
+    map: $("#inspect-map", root),
+    pick: $("#map-zoom .pick", root),
+    mapCaption: $("#inspect-map-caption", root),
+    strip: $("#inspect-strip", root),
+    table: $("#inspect-table", root),
+  };
+  const hidden = { img: $("#hidden-img", root), legend: $("#hidden-legend", root), table: $("#hidden-table", root), top: $("#hidden-top", root) };
+  const logits = $("#logits", root);
+
+  let result = null;
+  let stage = "conv";
+  let shown = 0; // filter in the inspector (hover preview or selection)
+  const sel = { k: 0, i: 0, j: 0, chosen: false }; // chosen: the user picked a pixel
+  let bank = null;
+  filters.then((f) => {
+    bank = f.learned;
+    renderInspector();
+  }, () => {});
+
+  const stageOf = (name) => result && result.stages.find((s) => s.name === name);
+
+  radios.forEach((r) =>
+    r.addEventListener("change", () => {
+      if (!r.checked) return;
+      stage = r.value;
+      renderGrid();
+      renderInspector();
+    }),
+  );
+
+  // ---- the grid of 30 maps
+  function renderGrid() {
+    const s = stageOf(stage);
+    if (!s) return;
+    const [n, mh, mw] = s.shape;
+    stageTitle.textContent = `${s.title} — ${n} maps of ${mh}×${mw}, values from ${fmt(s.min)} to ${fmt(s.max)}`;
+    stageLegend.replaceChildren(legend({ scale: s.scale, range: s.range, label: `${stage} value` }));
+    grid.setAttribute("aria-label", `${n} feature maps ${STAGE_WORDS[stage]}; choose one to enlarge it`);
+    if (grid.children.length !== s.maps.length) {
+      grid.replaceChildren(
+        ...s.maps.map((m) =>
+          h(
+            "button",
+            { type: "button", class: "map-tile", dataset: { k: m.index } },
+            h("img", { alt: "", width: mw, height: mh }),
+            h("span", { class: "tile-num", text: String(m.index) }),
+          ),
+        ),
+      );
+    }
+    s.maps.forEach((m, k) => {
+      const tile = grid.children[k];
+      tile.querySelector("img").src = m.png;
+      tile.setAttribute("aria-label", `Filter ${k}, ${STAGE_WORDS[stage]}`);
+      tile.setAttribute("aria-pressed", String(k === sel.k));
+    });
+  }
+
+  grid.addEventListener("click", (e) => {
+    const tile = e.target.closest(".map-tile");
+    if (!tile) return;
+    choose(Number(tile.dataset.k));
+  });
+  grid.addEventListener("mouseover", (e) => {
+    const tile = e.target.closest(".map-tile");
+    if (tile && Number(tile.dataset.k) !== shown) {
+      shown = Number(tile.dataset.k);
+      renderInspector();
+    }
+  });
+  grid.addEventListener("mouseleave", () => {
+    if (shown !== sel.k) {
+      shown = sel.k;
+      renderInspector();
+    }
+  });
+
+  function choose(k) {
+    sel.k = shown = k;
+    if (!sel.chosen) strongestPixel();
+    [...grid.children].forEach((t, idx) => t.setAttribute("aria-pressed", String(idx === k)));
+    renderInspector();
+    onSelect({ ...sel });
+  }
+
+  /** Until the user picks a pixel, follow the strongest response of the chosen filter. */
+  function strongestPixel() {
+    const conv = stageOf("conv");
+    if (!conv || !conv.maps[sel.k].values) return;
+    let best = -Infinity;
+    conv.maps[sel.k].values.forEach((row, i) =>
+      row.forEach((v, j) => {
+        if (v > best) [best, sel.i, sel.j] = [v, i, j];
+      }),
+    );
+  }
+
+  // ---- the inspector: filter beside the enlarged map; click a pixel to open its computation
+  function renderInspector() {
+    const s = stageOf(stage);
+    if (!s) return;
+    const k = shown;
+    const m = s.maps[k];
+    const [, mh, mw] = s.shape;
+    inspect.title.textContent = `Filter ${k}${k === sel.k ? "" : " (preview)"}`;
+    inspect.map.src = m.png;
+    inspect.map.alt = `Filter ${k} map ${STAGE_WORDS[stage]}, ${mh} by ${mw}`;
+    inspect.mapCaption.textContent = `${stage} map ${k}: ${mh}×${mw}`;
+    if (bank) {
+      const f = bank.filters[k];
+      inspect.filter.src = f.png;
+      inspect.filter.alt = `Learned 5 by 5 filter ${k}`;
+      inspect.filterCaption.textContent = `filter ${k}, bias ${fmt(f.bias)}`;
+    }
+    inspect.strip.replaceChildren(
+      ...result.stages.map((st) =>
+        h(
+          "figure",
+          { class: st.name === stage ? "current" : "" },
+          h("img", { src: st.maps[k].png, alt: `${st.name} map ${k}`, width: st.shape[2], height: st.shape[1] }),
+          h("figcaption", { text: st.name }),
+        ),
+      ),
+    );
+    placePick();
+    fillTable();
+  }
+
+  function placePick() {
+    const s = stageOf(stage);
+    const [, mh, mw] = s.shape;
+    const show = shown === sel.k;
+    inspect.pick.hidden = !show;
+    if (!show) return;
+    // the chosen conv pixel, or the pooled cell that contains it
+    const f = stage === "pool" ? 2 : 1;
+    const i = Math.floor(sel.i / f);
+    const j = Math.floor(sel.j / f);
+    Object.assign(inspect.pick.style, {
+      left: `${(j / mw) * 100}%`,
+      top: `${(i / mh) * 100}%`,
+      width: `${100 / mw}%`,
+      height: `${100 / mh}%`,
+    });
+    inspect.zoom.setAttribute(
+      "aria-label",
+      `Enlarged ${stage} map of filter ${sel.k}. Selected pixel row ${sel.i}, column ${sel.j}. Arrow keys move it.`,
+    );
+  }
+
+  function fillTable() {
+    inspect.table.querySelector("table")?.remove();
+    const s = stageOf(stage);
+    const values = s && s.maps[shown].values;
+    if (inspect.table.open && values) inspect.table.append(matrixTable(`Filter ${shown}, ${STAGE_WORDS[stage]}`, values));
+  }
+  inspect.table.addEventListener("toggle", fillTable);
+
+  /** A pixel of the shown map -> the conv pixel behind it (for pool: the max of its 2x2 window). */
+  function pickConvPixel(i, j) {
+    if (stage !== "pool") return [i, j];
+    const relu = stageOf("relu").maps[sel.k].values;
+    let best = [2 * i, 2 * j];
+    for (const di of [0, 1]) for (const dj of [0, 1]) if (relu[2 * i + di][2 * j + dj] > relu[best[0]][best[1]]) best = [2 * i + di, 2 * j + dj];
+    return best;
+  }
+
+  function pickAt(i, j) {
+    if (shown !== sel.k) choose(shown);
+    [sel.i, sel.j] = pickConvPixel(i, j);
+    sel.chosen = true;
+    placePick();
+    onSelect({ ...sel });
+  }
+
+  inspect.zoom.addEventListener("click", (e) => {
+    const s = stageOf(stage);
+    if (!s) return;
+    const r = inspect.zoom.getBoundingClientRect();
+    const [, mh, mw] = s.shape;
+    const j = Math.min(mw - 1, Math.floor(((e.clientX - r.left) / r.width) * mw));
+    const i = Math.min(mh - 1, Math.floor(((e.clientY - r.top) / r.height) * mh));
+    pickAt(i, j);
+  });
+  inspect.zoom.addEventListener("keydown", (e) => {
+    const s = stageOf(stage);
+    const step = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[e.key];
+    if (!s || !step) return;
+    e.preventDefault();
+    const conv = stageOf("conv").shape;
+    sel.i = Math.min(conv[1] - 1, Math.max(0, sel.i + step[0] * (stage === "pool" ? 2 : 1)));
+    sel.j = Math.min(conv[2] - 1, Math.max(0, sel.j + step[1] * (stage === "pool" ? 2 : 1)));
+    sel.chosen = true;
+    if (shown !== sel.k) choose(shown);
+    placePick();
+    onSelect({ ...sel });
+  });
+
+  // ---- the 100 hidden units and the 10 outputs
+  function renderDense() {
+    const v = result.hidden.values;
+    const max = Math.max(...v, 1e-6);
+    hidden.img.src = result.hidden.png;
+    const active = v.filter((x) => x > 0).length;
+    hidden.img.alt = `The 100 hidden activations as a 10 by 10 grid; ${active} are above zero`;
+    hidden.legend.replaceChildren(legend({ scale: "sequential", range: [0, max], label: "activation" }));
+    const order = v.map((x, i) => [x, i]).sort((a, b) => b[0] - a[0]).slice(0, 5);
+    hidden.top.textContent = `${active} of 100 units fire. Strongest: ${order.map(([x, i]) => `#${i} (${fmt(x, 2)})`).join(", ")}.`;
+    hidden.table.querySelector("table")?.remove();
+    if (hidden.table.open) {
+      const rows = Array.from({ length: 10 }, (_, r) => v.slice(r * 10, r * 10 + 10));
+      hidden.table.append(matrixTable("Hidden activations, unit = 10 × row + column", rows));
+    }
+
+    const z = result.logits;
+    const lim = Math.max(...z.map(Math.abs), 1e-6);
+    logits.replaceChildren(
+      ...z.map((x, d) => {
+        const bar = h("span", { class: x >= 0 ? "lbar pos" : "lbar neg" });
+        const w = (Math.abs(x) / lim) * 50;
+        Object.assign(bar.style, { width: `${w}%`, left: x >= 0 ? "50%" : `${50 - w}%` });
+        return h(
+          "li",
+          { class: d === result.label ? "top" : "" },
+          h("span", { class: "digit", text: String(d) }),
+          h("span", { class: "ltrack", "aria-hidden": "true" }, bar),
+          h("span", { class: "num", text: fmt(x, 2) }),
+          h("span", { class: "num muted", text: `${(result.probabilities[d] * 100).toFixed(1)} %` }),
+        );
+      }),
+    );
+  }
+  hidden.table.addEventListener("toggle", () => result && renderDense());
+
+  return {
+    show(r) {
+      result = r;
+      root.classList.add("has-result");
+      if (!sel.chosen) strongestPixel();
+      shown = sel.k;
+      renderGrid();
+      renderInspector();
+      renderDense();
+      onSelect({ ...sel });
+    },
+    reset() {
+      result = null;
+      sel.chosen = false;
+      root.classList.remove("has-result");
+    },
+  };
+}

@@ -1,0 +1,181 @@
+// Output-size playground: OH = (H + 2P - FH) / S + 1 worked out live (mirrored here, checked
+// against GET /api/conv-output-size), with a picture of the padded input and the windows.
+
+import { getJSON, latestOnly } from "./api.js";
+import { $, debounce, h, hidpi, showError } from "./dom.js";
+
+const PRESETS = [
+  ["This network's conv", { H: 28, W: 28, FH: 5, FW: 5, P: 0, S: 1 }],
+  ["Its 2×2 pooling", { H: 24, W: 24, FH: 2, FW: 2, P: 0, S: 2 }],
+  ["Book: 4×4, 3×3, pad 1", { H: 4, W: 4, FH: 3, FW: 3, P: 1, S: 1 }],
+  ["Book: 7×7, 3×3, stride 2", { H: 7, W: 7, FH: 3, FW: 3, P: 0, S: 2 }],
+  ["Not an integer", { H: 28, W: 28, FH: 5, FW: 5, P: 1, S: 2 }],
+];
+
+/** The same rule as app/engine/shapes.py: floor when S does not divide, error when too big. */
+export function outputLength(n, f, p, s) {
+  const span = n + 2 * p - f;
+  if (span < 0) return { error: `the filter (${f}) is larger than the padded input (${n} + 2·${p} = ${n + 2 * p})` };
+  return { size: Math.floor(span / s) + 1, exact: span % s === 0, raw: span / s + 1, span };
+}
+
+export function createPlayground(root) {
+  const form = $("#size-form", root);
+  const fields = ["H", "W", "FH", "FW", "P", "S"].map((k) => $(`#ps-${k}`, root));
+  const work = $("#size-work", root);
+  const server = $("#size-server", root);
+  const error = $("#size-error", root);
+  const canvas = $("#size-canvas", root);
+  const slider = $("#size-window", root);
+  const sliderLabel = $("#size-window-label", root);
+  const note = $("#size-picture-note", root);
+  const presets = $("#size-presets", root);
+  let last = null;
+
+  for (const [label, v] of PRESETS) {
+    presets.append(
+      h("button", {
+        type: "button",
+        class: "chip",
+        text: label,
+        onclick: () => {
+          fields.forEach((el) => (el.value = v[el.id.slice(3)]));
+          update();
+        },
+      }),
+    );
+  }
+
+  const read = () => Object.fromEntries(fields.map((el) => [el.id.slice(3), Number(el.value)]));
+
+  function line(axis, n, f, p, s, r) {
+    const o = `O${axis}`;
+    const expr = `(${n} + 2·${p} − ${f}) / ${s} + 1`;
+    if (r.error) return h("p", { class: "formula bad" }, `${o} = ${expr}: `, h("b", { text: r.error }));
+    const value = Number.isInteger(r.raw) ? String(r.raw) : r.raw.toFixed(3).replace(/0+$/, "");
+    return h(
+      "p",
+      { class: `formula ${r.exact ? "" : "warn"}` },
+      `${o} = ${expr} = ${r.span} / ${s} + 1 = ${value}`,
+      r.exact ? null : h("span", { class: "flag", text: ` not an integer → floor ${r.size}` }),
+      h("b", { class: "result", id: `size-O${axis}`, text: ` ${o} = ${r.size}` }),
+    );
+  }
+
+  const ask = latestOnly((q) => getJSON("/api/conv-output-size", q), {
+    onResult: (res, q) => {
+      showError(error, null);
+      const mine = { oh: outputLength(q.H, q.FH, q.P, q.S), ow: outputLength(q.W, q.FW, q.P, q.S) };
+      const same = mine.oh.size === res.OH && mine.ow.size === res.OW && mine.oh.exact === res.exact_h && mine.ow.exact === res.exact_w;
+      server.replaceChildren(
+        "The API (GET /api/conv-output-size) says ",
+        h("b", { id: "size-server-value", text: `${res.OH} × ${res.OW}` }),
+        res.exact ? ", exact" : ", not exact (floor taken)",
+        h("span", { class: same ? "check ok" : "check bad", text: same ? " ✓ same as above" : " ✗ differs from the page's formula" }),
+      );
+      server.dataset.for = JSON.stringify(q);
+    },
+    onError: (err) => {
+      server.textContent = "";
+      showError(error, err);
+    },
+  });
+  const askSoon = debounce((q) => ask.schedule(q), 150);
+
+  function draw() {
+    const v = read();
+    const { oh, ow } = last;
+    const ph = v.H + 2 * v.P;
+    const pw = v.W + 2 * v.P;
+    const box = Math.min(canvas.parentElement.clientWidth, 420);
+    const cell = Math.min(24, box / Math.max(ph, pw));
+    if (cell < 2) {
+      canvas.hidden = true;
+      note.textContent = `A ${ph}×${pw} padded input is too large to draw here.`;
+      return;
+    }
+    canvas.hidden = false;
+    const ctx = hidpi(canvas, pw * cell, ph * cell);
+    const n = oh.size * ow.size;
+    slider.max = String(n - 1);
+    if (Number(slider.value) > n - 1) slider.value = "0";
+    const idx = Number(slider.value);
+    const wi = Math.floor(idx / ow.size);
+    const wj = idx % ow.size;
+    // padding (hatched gray) and the input (white)
+    ctx.fillStyle = "#d9dde3";
+    ctx.fillRect(0, 0, pw * cell, ph * cell);
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(v.P * cell, v.P * cell, v.W * cell, v.H * cell);
+    // cells that no window reaches when the floor drops the last partial window
+    const usedH = (oh.size - 1) * v.S + v.FH;
+    const usedW = (ow.size - 1) * v.S + v.FW;
+    ctx.fillStyle = "rgba(213, 94, 0, 0.28)";
+    if (usedH < ph) ctx.fillRect(0, usedH * cell, pw * cell, (ph - usedH) * cell);
+    if (usedW < pw) ctx.fillRect(usedW * cell, 0, (pw - usedW) * cell, usedH * cell);
+    if (cell >= 5) {
+      ctx.strokeStyle = "rgba(0,0,0,0.12)";
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (let y = 0; y <= ph; y++) {
+        ctx.moveTo(0, y * cell + 0.5);
+        ctx.lineTo(pw * cell, y * cell + 0.5);
+      }
+      for (let x = 0; x <= pw; x++) {
+        ctx.moveTo(x * cell + 0.5, 0);
+        ctx.lineTo(x * cell + 0.5, ph * cell);
+      }
+      ctx.stroke();
+    }
+    // every window's centre as a dot, the chosen window outlined
+    ctx.fillStyle = "rgba(0, 90, 181, 0.55)";
+    const r = Math.max(1, Math.min(3, cell / 5));
+    for (let a = 0; a < oh.size; a++)
+      for (let b = 0; b < ow.size; b++) {
+        ctx.beginPath();
+        ctx.arc((b * v.S + v.FW / 2) * cell, (a * v.S + v.FH / 2) * cell, r, 0, Math.PI * 2);
+        ctx.fill();
+      }
+    ctx.strokeStyle = "#005ab5";
+    ctx.lineWidth = Math.max(2, cell / 6);
+    ctx.fillStyle = "rgba(0, 90, 181, 0.15)";
+    ctx.fillRect(wj * v.S * cell, wi * v.S * cell, v.FW * cell, v.FH * cell);
+    ctx.strokeRect(wj * v.S * cell + 1, wi * v.S * cell + 1, v.FW * cell - 2, v.FH * cell - 2);
+    sliderLabel.textContent = `window ${idx + 1} of ${n}: output (${wi}, ${wj}) reads rows ${wi * v.S}–${wi * v.S + v.FH - 1}, columns ${wj * v.S}–${wj * v.S + v.FW - 1} of the padded input`;
+    const dropped = usedH < ph || usedW < pw;
+    note.textContent = `${ph}×${pw} padded input: white = the input, gray = padding of ${v.P}${dropped ? ", orange = cells no window reaches (dropped by the floor)" : ""}. Dots: the ${n} window centres.`;
+    canvas.setAttribute("aria-label", `Padded input ${ph} by ${pw} with ${n} window positions; ${sliderLabel.textContent}`);
+  }
+
+  function update() {
+    const v = read();
+    const bad = fields.find((el) => !el.checkValidity() || el.value === "");
+    if (bad) {
+      work.replaceChildren(h("p", { class: "formula bad", text: `${bad.labels[0].textContent.trim()}: ${bad.validationMessage || "enter a whole number"}` }));
+      server.textContent = "";
+      canvas.hidden = true;
+      return;
+    }
+    const oh = outputLength(v.H, v.FH, v.P, v.S);
+    const ow = outputLength(v.W, v.FW, v.P, v.S);
+    work.replaceChildren(line("H", v.H, v.FH, v.P, v.S, oh), line("W", v.W, v.FW, v.P, v.S, ow));
+    root.dataset.exact = String(!oh.error && !ow.error && oh.exact && ow.exact);
+    if (oh.error || ow.error) {
+      last = null;
+      canvas.hidden = true;
+      note.textContent = "";
+      sliderLabel.textContent = "";
+    } else {
+      last = { oh, ow };
+      draw();
+    }
+    server.textContent = "Asking the API…";
+    askSoon(v);
+  }
+
+  form.addEventListener("input", update);
+  form.addEventListener("submit", (e) => e.preventDefault());
+  slider.addEventListener("input", () => last && draw());
+  new ResizeObserver(() => last && draw()).observe(canvas.parentElement);
+  update();
+}

@@ -1,0 +1,166 @@
+// Upload a photo: drag-and-drop, file picker or paste; its responses to the learned filters
+// and to classic kernels, with stride, pad, bias, ReLU and gray / RGB convolution.
+
+import { latestOnly, postFile } from "./api.js";
+import { legend } from "./colors.js";
+import { $, debounce, fmt, h, showError } from "./dom.js";
+
+/** A small synthetic picture (shapes, stripes, text) for people without a photo at hand. */
+function samplePicture() {
+  const c = document.createElement("canvas");
+  c.width = 320;
+  c.height = 240;
+  const ctx = c.getContext("2d");
+  const sky = ctx.createLinearGradient(0, 0, 0, 240);
+  sky.addColorStop(0, "#7fb2e5");
+  sky.addColorStop(1, "#f4efe1");
+  ctx.fillStyle = sky;
+  ctx.fillRect(0, 0, 320, 240);
+  ctx.fillStyle = "#f2c14e";
+  ctx.beginPath();
+  ctx.arc(262, 56, 30, 0, Math.PI * 2);
+  ctx.fill();
+  ctx.fillStyle = "#3d6b45";
+  ctx.fillRect(0, 180, 320, 60);
+  ctx.fillStyle = "#b5533c";
+  ctx.fillRect(40, 110, 110, 80);
+  ctx.fillStyle = "#5b3a29";
+  ctx.beginPath();
+  ctx.moveTo(30, 112);
+  ctx.lineTo(95, 60);
+  ctx.lineTo(160, 112);
+  ctx.fill();
+  ctx.fillStyle = "#e9eef2";
+  ctx.fillRect(60, 130, 26, 24);
+  ctx.fillRect(106, 130, 26, 24);
+  ctx.fillStyle = "#222";
+  for (let x = 180; x < 300; x += 12) ctx.fillRect(x, 150, 5, 40);
+  ctx.font = "bold 40px system-ui, sans-serif";
+  ctx.fillText("7", 210, 128);
+  return new Promise((resolve) => c.toBlob((b) => resolve(new File([b], "sample.png", { type: "image/png" })), "image/png"));
+}
+
+/**
+ * @param root    section#photo
+ * @param onDigit(file) read the picture as a handwritten digit (the Draw section shows it)
+ */
+export function createUpload(root, onDigit) {
+  const input = $("#file", root);
+  const drop = $("#drop", root);
+  const error = $("#photo-error", root);
+  const preview = $("#photo-input", root);
+  const shape = $("#photo-shape", root);
+  const out = $("#responses", root);
+  const outLegend = $("#responses-legend", root);
+  const status = $("#photo-status", root);
+  const digitBtn = $("#photo-digit", root);
+  const controls = $("#photo-controls", root);
+  let file = null;
+
+  outLegend.replaceChildren(
+    legend({ scale: "diverging", range: [-1, 1], label: "signed response ÷ its largest |value|" }),
+    legend({ scale: "sequential", range: [0, 1], label: "response ≥ 0 ÷ its largest value" }),
+  );
+
+  function options() {
+    const kernels = [...controls.querySelectorAll('input[name="kernel"]:checked')].map((c) => c.value);
+    return {
+      kernels: kernels.join(","),
+      mode: controls.querySelector('input[name="mode"]:checked').value,
+      stride: $("#stride", controls).value,
+      pad: $("#pad-photo", controls).value,
+      bias: $("#bias", controls).checked,
+      relu: $("#relu", controls).checked,
+      max_side: 256,
+    };
+  }
+
+  function figureFor(m) {
+    const [oh, ow] = m.shape;
+    const title = m.name.startsWith("learned_") ? `filter ${m.name.slice(8)}` : m.name.replace("_", " ");
+    return h(
+      "figure",
+      { class: "response" },
+      h("img", { src: m.png, alt: `Response to ${title}, ${oh} by ${ow}`, width: ow, height: oh }),
+      h(
+        "figcaption",
+        {},
+        h("b", { text: title }),
+        h("span", { class: "muted", text: ` ${oh}×${ow}` }),
+        h("br"),
+        h("span", { class: "muted small", text: `${fmt(m.range[0], 2)} … ${fmt(m.range[1], 2)}` }),
+        m.exact ? null : h("span", { class: "flag small", text: " floor taken" }),
+      ),
+    );
+  }
+
+  const runner = latestOnly(({ f, opts }) => postFile("/api/convolve", f, opts), {
+    onBusy: (b) => {
+      root.dataset.busy = String(b);
+      status.textContent = b ? "Convolving…" : status.textContent;
+    },
+    onResult: (res) => {
+      showError(error, null);
+      preview.src = res.input_png;
+      const [c, ih, iw] = res.input_shape;
+      shape.textContent = `as convolved: ${c} channel${c > 1 ? "s" : ""}, ${ih}×${iw}`;
+      const classic = res.maps.filter((m) => !m.name.startsWith("learned_"));
+      const learned = res.maps.filter((m) => m.name.startsWith("learned_"));
+      const groups = [];
+      if (classic.length) groups.push(h("h3", { text: "Classic kernels" }), h("div", { class: "response-grid" }, classic.map(figureFor)));
+      if (learned.length) groups.push(h("h3", { text: "The 30 learned filters" }), h("div", { class: "response-grid learned" }, learned.map(figureFor)));
+      out.replaceChildren(...groups);
+      status.textContent = `${res.maps.length} response maps, stride ${res.stride}, pad ${res.pad}: ${res.macs.toLocaleString("en")} multiply-adds.`;
+    },
+    onError: (err) => {
+      showError(error, err);
+      status.textContent = "";
+    },
+  });
+
+  const run = () => {
+    if (!file) return;
+    const opts = options();
+    if (!opts.kernels) {
+      showError(error, new Error("Tick at least one kernel."));
+      return;
+    }
+    runner.schedule({ f: file, opts });
+  };
+  const runSoon = debounce(run, 200);
+
+  function use(f) {
+    if (!f) return;
+    if (f.type && !f.type.startsWith("image/")) {
+      showError(error, new Error(`${f.name} is not an image (${f.type}); choose a PNG, JPEG, GIF, BMP or WebP file.`));
+      return;
+    }
+    file = f;
+    digitBtn.disabled = false;
+    root.classList.add("has-photo");
+    run();
+  }
+
+  input.addEventListener("change", () => use(input.files[0]));
+  ["dragenter", "dragover"].forEach((t) =>
+    drop.addEventListener(t, (e) => {
+      e.preventDefault();
+      drop.classList.add("over");
+    }),
+  );
+  ["dragleave", "drop"].forEach((t) => drop.addEventListener(t, () => drop.classList.remove("over")));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    use(e.dataTransfer.files[0]);
+  });
+  document.addEventListener("paste", (e) => {
+    const item = [...(e.clipboardData?.files || [])].find((f) => f.type.startsWith("image/"));
+    if (item) use(item);
+  });
+  $("#sample-photo", root).addEventListener("click", async () => use(await samplePicture()));
+  controls.addEventListener("change", runSoon);
+  controls.addEventListener("input", (e) => {
+    if (e.target.type === "number") runSoon();
+  });
+  digitBtn.addEventListener("click", () => file && onDigit(file));
+}

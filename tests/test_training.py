@@ -1,0 +1,151 @@
+"""Training on the shipped MNIST sample (1000 train, 300 test digits), in process and by CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.model.mnist import load_mnist
+from app.model.network import PARAM_NAMES, ConvNetConfig, SimpleConvNet, init_params
+from app.model.train import TrainConfig, evaluate_loss, train
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = ROOT / "tests" / "data" / "mnist-sample"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    data = load_mnist(SAMPLE_DIR)
+    assert data.train_images.shape == (1000, 1, 28, 28)
+    assert data.test_images.shape == (300, 1, 28, 28)
+    return data
+
+
+def run_training(sample, seed: int, epochs: int, augment: bool, threads: int = 2):
+    net = SimpleConvNet.initial(seed=seed)
+    cfg = TrainConfig(epochs=epochs, seed=seed, augment=augment, threads=threads)
+    history = train(
+        net,
+        sample.train_images,
+        sample.train_labels,
+        sample.test_images,
+        sample.test_labels,
+        cfg,
+        out=None,
+    )
+    return net, history
+
+
+def test_the_shipped_sample_holds_every_digit(sample):
+    assert set(np.unique(sample.train_labels)) == set(range(10))
+    assert set(np.unique(sample.test_labels)) == set(range(10))
+
+
+def test_two_epochs_on_the_sample_make_the_loss_fall_and_accuracy_rise_well_above_chance(sample):
+    x_test, t_test = sample.test_images, sample.test_labels
+    net = SimpleConvNet.initial(seed=0)
+    loss_before = evaluate_loss(net, x_test, t_test)
+    net, history = run_training(sample, seed=0, epochs=2, augment=False, threads=1)
+    assert [r["epoch"] for r in history] == [1, 2]
+    assert history[-1]["test_loss"] < 0.5 * loss_before
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert history[-1]["test_acc"] > 0.5  # chance is 0.1
+    assert net.accuracy(x_test, t_test) == history[-1]["test_acc"]
+    for record in history:
+        assert set(record) >= {"train_loss", "train_acc", "test_loss", "test_acc", "lr"}
+
+
+def test_training_is_deterministic_for_a_given_seed(sample):
+    net_a, history_a = run_training(sample, seed=3, epochs=1, augment=True)
+    net_b, history_b = run_training(sample, seed=3, epochs=1, augment=True)
+    net_c, _ = run_training(sample, seed=4, epochs=1, augment=True)
+    for name in PARAM_NAMES:
+        np.testing.assert_array_equal(net_a.params[name], net_b.params[name], err_msg=name)
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in history_a]
+    assert strip == [{k: v for k, v in r.items() if k != "seconds"} for r in history_b]
+    assert not np.array_equal(net_a.params["W1"], net_c.params["W1"])
+
+
+# ------------------------------------------------------------------ the CLI
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def trained_by_cli(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "sample_net.npz"
+    args = ["train", "--data-dir", str(SAMPLE_DIR), "--epochs", "1", "--seed", "5"]
+    result = cli(*args, "--threads", "1", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_cli_train_writes_weights_and_metadata(trained_by_cli):
+    out, result = trained_by_cli
+    assert out.is_file() and out.with_suffix(".json").is_file()
+    assert str(out) in result.stdout
+    with np.load(out, allow_pickle=False) as npz:
+        assert npz["W1"].shape == (30, 1, 5, 5)
+        assert npz["W2"].shape == (4320, 100)
+
+
+def test_cli_train_metadata_records_how_the_model_was_made(trained_by_cli):
+    out, _ = trained_by_cli
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["seed"] == 5
+    assert meta["data_sha256"] == {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in SAMPLE_DIR.glob("*.gz")
+    }
+    assert meta["command"].startswith("conv-explorer train ")
+    assert "--epochs 1" in meta["command"] and "--seed 5" in meta["command"]
+    assert len(meta["history"]) == 1 and meta["history"][0]["epoch"] == 1
+    assert 0.1 < meta["test_accuracy"] <= 1.0
+    assert meta["weights_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    # the untrained filters: 30 of 5x5, exactly what the seed regenerates
+    initial = np.array(meta["initial_W1"], dtype=np.float64)
+    assert initial.size == 30 * 5 * 5
+    expected = init_params(ConvNetConfig(), 5)["W1"]
+    np.testing.assert_allclose(initial.reshape(30, 5, 5), expected.reshape(30, 5, 5), atol=1e-6)
+    trained = np.load(out, allow_pickle=False)["W1"]
+    assert not np.allclose(trained.reshape(30, 5, 5), initial.reshape(30, 5, 5))
+
+
+def test_cli_evaluate_json_reports_accuracy_per_class_and_the_confusion_matrix(trained_by_cli):
+    out, _ = trained_by_cli
+    result = cli("evaluate", "--model", str(out), "--data-dir", str(SAMPLE_DIR), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    matrix = np.array(report["confusion_matrix"])
+    assert matrix.shape == (10, 10)
+    assert matrix.sum() == 300
+    labels = load_mnist(SAMPLE_DIR).test_labels
+    np.testing.assert_array_equal(matrix.sum(axis=1), np.bincount(labels, minlength=10))
+    assert report["accuracy"] == pytest.approx(np.trace(matrix) / 300)
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert report["accuracy"] == pytest.approx(meta["test_accuracy"])
+    per_class = np.diag(matrix) / matrix.sum(axis=1)
+    np.testing.assert_allclose(report["per_class_accuracy"], per_class, atol=1e-4)
+
+
+def test_cli_evaluate_of_a_missing_model_fails_with_one_clear_line(tmp_path):
+    missing = tmp_path / "nothing.npz"
+    result = cli("evaluate", "--model", str(missing), "--data-dir", str(SAMPLE_DIR))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"conv-explorer: model file {missing} not found"]

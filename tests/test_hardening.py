@@ -9,12 +9,12 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import numpy as np
 import pytest
+from conftest import ROOT, SAMPLE_DIR, start_server
 
 from app.model.mnist import load_split
-
-from .conftest import ROOT, SAMPLE_DIR, start_server
 
 
 def _run_server_expecting_exit(model_path) -> subprocess.CompletedProcess:
@@ -39,7 +39,8 @@ def test_a_bad_model_file_stops_the_server_with_one_clear_line(tmp_path, problem
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("conv-explorer: cannot start:")
     assert str(weights) in lines[0]
-    assert {"missing": "not found", "corrupt": "corrupt", "mismatched": "lacks"}[problem] in lines[0]
+    expected = {"missing": "not found", "corrupt": "corrupt", "mismatched": "lacks"}[problem]
+    assert expected in lines[0]
 
 
 def test_a_client_that_never_finishes_its_body_gets_408_and_the_worker_is_freed():
@@ -49,7 +50,7 @@ def test_a_client_that_never_finishes_its_body_gets_408_and_the_worker_is_freed(
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(
                 b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                b"Content-Length: 1000\r\n\r\n{\"pixels\": ["
+                b'Content-Length: 1000\r\n\r\n{"pixels": ['
             )
             started = time.monotonic()
             reply = sock.recv(4096).decode()
@@ -57,8 +58,6 @@ def test_a_client_that_never_finishes_its_body_gets_408_and_the_worker_is_freed(
         assert reply.startswith("HTTP/1.1 408"), reply
         assert "did not arrive" in reply
         assert waited < 9
-        import httpx
-
         assert httpx.get(url + "/api/health").status_code == 200
     finally:
         proc.terminate()

@@ -22,7 +22,8 @@ HTTP_ERROR = re.compile(r"Failed to load resource: the server responded with a s
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}}
+    # reduced motion also turns off smooth scrolling, so element positions are final at once
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}, "reduced_motion": "reduce"}
 
 
 def watch(page: Page) -> list[str]:
@@ -55,6 +56,7 @@ def shot(page: Page, name: str, selector: str | None = None, full_page: bool = F
 
 def draw(page: Page, *strokes, steps: int = 8) -> None:
     """Mouse strokes, each a list of (x, y) in 0..1 of the drawing pad."""
+    page.evaluate("document.getElementById('pad').scrollIntoView({block: 'center'})")
     box = page.locator("#pad").bounding_box()
     for points in strokes:
         xy = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
@@ -162,7 +164,8 @@ def test_digit_in_a_corner_is_centred(site: Page):
 
 def test_touch_drawing_on_a_phone(browser, live_server):
     context = browser.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True
+        viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True,
+        has_touch=True, reduced_motion="reduce",
     )
     page = context.new_page()
     errors = watch(page)
@@ -187,7 +190,7 @@ def test_touch_drawing_on_a_phone(browser, live_server):
     assert label(page) == "1"
     assert page.evaluate("window.scrollY") == 120
     # HiDPI: the canvas has 3 device pixels per CSS pixel
-    css, px = page.evaluate("[pad.clientWidth, pad.width]")
+    css, px = page.evaluate("[document.getElementById('pad').clientWidth, document.getElementById('pad').width]")
     assert px == round(css * 3)
     expect(page.locator("#map-grid .map-tile")).to_have_count(30)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows

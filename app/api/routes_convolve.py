@@ -31,9 +31,9 @@ def _image_array(payload: Payload, mode: str, max_side: int) -> np.ndarray:
 
 
 def _custom(payload: Payload, channels: int, max_side: int):
-    raw = payload.fields.get("kernel")
-    if raw is None:
+    if "kernel" not in payload.fields:
         return None
+    raw = payload.fields["kernel"]
     if isinstance(raw, str):  # a multipart form field carries JSON text
         try:
             raw = json.loads(raw, parse_constant=lambda c: float("nan"))

@@ -58,8 +58,8 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
 
     width x height is checked against max_pixels from the header, before any pixel is decoded
     (Pillow's own bomb limit is far higher). Animated GIF, WebP and APNG give their FIRST
-    frame, a multi-page TIFF or a phone's multi-picture JPEG (MPO) its first picture. The EXIF orientation is applied, so a phone photo
-    comes out the way it was taken.
+    frame, a multi-page TIFF or a phone's multi-picture JPEG (MPO) its first picture. The EXIF
+    orientation is applied, so a phone photo comes out the way it was taken.
     """
     if not data:
         raise ImageInputError(400, "the image is empty (0 bytes)")

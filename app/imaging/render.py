@@ -1,9 +1,10 @@
 """Arrays to small PNG data URLs, on colour-blind-safe colour maps.
 
 /api/explore sends about 100 maps of 24x24 or smaller per request, so the cost per image is
-what matters. PNGs are written here with zlib + struct + crc32: about 15 us for a 24x24 RGB
-map, against about 45 us through Pillow's encoder (compress_level=1), whose per-call overhead
-dominates at this size. Each map is one IDAT chunk with filter type 0.
+what matters. PNGs are written here with zlib (level 1) + struct + crc32, the faster of the two
+measured: 13-20 us for a 24x24 RGB map against 30-37 us through Pillow's encoder at
+compress_level=1, whose per-call overhead dominates at this size. Each map is one IDAT chunk
+with filter type 0; a whole data URL (quantize, colour table, PNG, base64) costs 20-35 us.
 """
 
 from __future__ import annotations

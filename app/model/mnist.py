@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
+import zlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -46,7 +48,7 @@ def _read_bytes(path: Path) -> bytes:
     if raw[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(raw)
-        except (OSError, EOFError) as err:
+        except (OSError, EOFError, zlib.error) as err:
             raise MnistFormatError(f"{path.name}: broken gzip stream ({err})") from err
     return raw
 
@@ -69,7 +71,7 @@ def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
             f"{name}: magic number 0x{magic:08x} is neither images (0x{IMAGE_MAGIC:08x}) "
             f"nor labels (0x{LABEL_MAGIC:08x})"
         )
-    expected = int(np.prod(shape))
+    expected = math.prod(shape)  # Python ints: a hostile header cannot overflow
     actual = len(data) - offset
     if actual != expected:
         raise MnistFormatError(

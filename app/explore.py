@@ -10,7 +10,7 @@ import numpy as np
 
 from app.engine.layers import conv_forward
 from app.engine.shapes import conv_output_length
-from app.imaging.decode import to_gray
+from app.imaging.decode import limit_size, to_gray
 from app.imaging.preprocess import Preprocessed, PreprocessOptions, Stage, preprocess_digit
 from app.imaging.render import render_gray, render_sequential, render_signed
 from app.kernels import Kernel
@@ -190,7 +190,8 @@ def read_digit(image, pixels: np.ndarray | None, options: PreprocessOptions) -> 
     if pixels is not None:
         stage = Stage("pixels", "28x28 pixels as sent", pixels)
         return Preprocessed(digit=pixels, stages=[stage], inverted=False, warnings=[])
-    return preprocess_digit(to_gray(image), options)
+    # preprocessing works at <= 1024 px anyway; shrinking first bounds the float copy's memory
+    return preprocess_digit(to_gray(limit_size(image, 1024)), options)
 
 
 def digit_report(net: SimpleConvNet, pre: Preprocessed, explore: bool, values: bool) -> dict:

@@ -507,3 +507,45 @@ def test_the_server_still_gives_the_same_answer_after_all_this(api):
         r = api.post("/api/explore", content=bad, headers={"content-type": "application/json"})
         assert 400 <= r.status_code < 500
     assert api.post("/api/explore", json={"pixels": pixels}).json() == first
+
+
+# ------------------------------------------------------------------ resources
+
+
+def _peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc status")
+
+
+def test_a_convolution_within_the_budget_does_not_take_hundreds_of_megabytes():
+    """One 15x15x3 kernel on a 470x470 colour picture is about 140 M multiply-adds, inside the
+    default budget of 150 M. The budget bounds the work; the memory must stay bounded too, or a
+    few concurrent requests exhaust the machine. A convolution needs O(OH*OW) memory: an
+    im2col matrix of OH*OW x C*FH*FW float32 (4 bytes per multiply-add, here 560 MB) is not."""
+    proc, url = start_server()
+    try:
+        yy, xx = np.mgrid[0:470, 0:470]
+        photo = np.stack([xx % 256, yy % 256, (xx + yy) % 256], axis=-1).astype(np.uint8)
+        data = encode(Image.fromarray(photo))
+        kernel = json.dumps(np.full((3, 15, 15), 1 / 675).round(6).tolist())
+        with httpx.Client(base_url=url, timeout=60) as client:
+            warm = client.post("/api/predict", json={"image": data_url(GOOD_PNG)})
+            assert warm.status_code == 200
+            before = _peak_rss_mb(proc.pid)
+            r = client.post(
+                "/api/convolve",
+                params={"kernels": "", "mode": "rgb", "max_side": 1024},
+                files={"file": ("photo.png", data, "image/png")},
+                data={"kernel": kernel},
+            )
+            assert r.status_code == 200, r.text
+            assert r.json()["macs"] == 456 * 456 * 675
+            grown = _peak_rss_mb(proc.pid) - before
+            assert client.get("/api/health").status_code == 200
+        assert grown < 150, f"one convolution raised the server's peak memory by {grown:.0f} MB"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

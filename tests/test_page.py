@@ -131,9 +131,10 @@ def test_draw_a_one_and_a_seven(site: Page):
     expect(page.locator("#pred-label")).to_have_text("–")
     draw(page, SEVEN)
     assert label(page) == "7"
-    shot(page, "inside-7", "#inside")
-    shot(page, "laptop", full_page=False)
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "laptop")
     shot(page, "laptop-full", full_page=True)
+    shot(page, "inside-7", "#inside")
 
     # undo removes the last stroke: the pad is empty again and the verdict is cleared
     page.click("#undo")

@@ -41,6 +41,7 @@ export async function createFilters(root, filters) {
   let pinned = 0;
 
   function showDetail(k) {
+    root.querySelectorAll(".filter-tile").forEach((t) => t.classList.toggle("shown", Number(t.dataset.k) === k));
     const before = data.initial.filters[k];
     const after = data.learned.filters[k];
     detail.replaceChildren(

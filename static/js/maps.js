@@ -79,10 +79,12 @@ export function createMaps(root, filters, onSelect) {
     });
   }
 
+  const narrow = matchMedia("(max-width: 1039px)"); // the inspector sits below the grid
   grid.addEventListener("click", (e) => {
     const tile = e.target.closest(".map-tile");
     if (!tile) return;
     choose(Number(tile.dataset.k));
+    if (narrow.matches) inspect.title.closest(".inspector").scrollIntoView({ block: "nearest" });
   });
   grid.addEventListener("mouseover", (e) => {
     const tile = e.target.closest(".map-tile");

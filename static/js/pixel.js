@@ -213,9 +213,9 @@ export function createPixel(root) {
       dotLine.replaceChildren(
         `row ${r} · column ${k} = `,
         h("b", { id: "im2col-dot", text: fmt(dot, 4) }),
-        ` , plus bias ${fmt(f.bias, 4)} = `,
+        `; plus the bias ${fmt(f.bias, 4)} that makes `,
         h("b", { text: fmt(dot + f.bias, 4) }),
-        ` = out[${r}, ${k}], the pixel above.`,
+        ` = out[${r}, ${k}]: the same pixel.`,
       );
     },
   };

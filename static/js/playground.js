@@ -30,7 +30,9 @@ export function createPlayground(root) {
   const sliderLabel = $("#size-window-label", root);
   const note = $("#size-picture-note", root);
   const presets = $("#size-presets", root);
+  const play = $("#size-play", root);
   let last = null;
+  let playing = null; // interval id while the window slides on its own
 
   for (const [label, v] of PRESETS) {
     presets.append(
@@ -88,7 +90,7 @@ export function createPlayground(root) {
     const ph = v.H + 2 * v.P;
     const pw = v.W + 2 * v.P;
     const box = Math.min(canvas.parentElement.clientWidth, 420);
-    const cell = Math.min(24, box / Math.max(ph, pw));
+    const cell = Math.min(40, box / Math.max(ph, pw));
     if (cell < 2) {
       canvas.hidden = true;
       note.textContent = `A ${ph}×${pw} padded input is too large to draw here.`;
@@ -127,6 +129,9 @@ export function createPlayground(root) {
       }
       ctx.stroke();
     }
+    ctx.strokeStyle = "rgba(0,0,0,0.3)";
+    ctx.lineWidth = 1;
+    ctx.strokeRect(0.5, 0.5, pw * cell - 1, ph * cell - 1);
     // every window's centre as a dot, the chosen window outlined
     ctx.fillStyle = "rgba(0, 90, 181, 0.55)";
     const r = Math.max(1, Math.min(3, cell / 5));
@@ -176,6 +181,25 @@ export function createPlayground(root) {
   form.addEventListener("input", update);
   form.addEventListener("submit", (e) => e.preventDefault());
   slider.addEventListener("input", () => last && draw());
+  function stop() {
+    clearInterval(playing);
+    playing = null;
+    play.textContent = "Play";
+    play.setAttribute("aria-pressed", "false");
+  }
+  play.addEventListener("click", () => {
+    if (playing) return stop();
+    if (!last) return;
+    play.textContent = "Pause";
+    play.setAttribute("aria-pressed", "true");
+    const n = last.oh.size * last.ow.size;
+    const delay = Math.max(30, Math.min(400, 6000 / n));
+    playing = setInterval(() => {
+      if (!last) return stop();
+      slider.value = String((Number(slider.value) + 1) % (last.oh.size * last.ow.size));
+      draw();
+    }, delay);
+  });
   new ResizeObserver(() => last && draw()).observe(canvas.parentElement);
   update();
 }

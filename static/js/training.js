@@ -2,7 +2,7 @@
 // plus the layer table with shapes and parameter counts.
 
 import { getOnce } from "./api.js";
-import { $, fmt, h, showError } from "./dom.js";
+import { $, h, showError } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const TRAIN = { color: "#0072b2", dash: "" }; // Okabe-Ito blue, solid
@@ -152,5 +152,4 @@ export async function createTraining(root) {
       h("tbody", {}, info.layers.map((l) => h("tr", {}, h("th", { scope: "row", text: l.name }), h("td", { text: l.output_shape.join(" × ") }), h("td", { text: l.params.toLocaleString("en") })))),
     ),
   );
-  void fmt;
 }

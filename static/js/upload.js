@@ -49,6 +49,7 @@ export function createUpload(root, onDigit) {
   const drop = $("#drop", root);
   const error = $("#photo-error", root);
   const preview = $("#photo-input", root);
+  const original = $("#photo-original", root);
   const shape = $("#photo-shape", root);
   const out = $("#responses", root);
   const outLegend = $("#responses-legend", root);
@@ -103,7 +104,7 @@ export function createUpload(root, onDigit) {
       showError(error, null);
       preview.src = res.input_png;
       const [c, ih, iw] = res.input_shape;
-      shape.textContent = `as convolved: ${c} channel${c > 1 ? "s" : ""}, ${ih}×${iw}`;
+      shape.textContent = `as convolved: ${c} channel${c > 1 ? "s" : ""}, ${ih}×${iw}${c > 1 ? " (shown: their mean)" : " (gray)"}`;
       const classic = res.maps.filter((m) => !m.name.startsWith("learned_"));
       const learned = res.maps.filter((m) => m.name.startsWith("learned_"));
       const groups = [];
@@ -136,6 +137,8 @@ export function createUpload(root, onDigit) {
       return;
     }
     file = f;
+    if (original.src) URL.revokeObjectURL(original.src);
+    original.src = URL.createObjectURL(f);
     digitBtn.disabled = false;
     root.classList.add("has-photo");
     run();

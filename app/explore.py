@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine.layers import conv_forward
+from app.engine.layers import conv_single_by_taps
 from app.engine.shapes import conv_output_length
 from app.imaging.decode import limit_size, to_gray
 from app.imaging.preprocess import Preprocessed, PreprocessOptions, Stage, preprocess_digit
@@ -151,11 +151,10 @@ def convolve_image(
             f"this convolution needs {macs:,} multiply-adds; the limit is {max_macs:,}. "
             "Use a smaller image, fewer kernels or a larger stride."
         )
-    x = image[None].astype(np.float32)
+    x = image.astype(np.float32, copy=False)
     maps = []
     for k, (oh, ow) in zip(kernels, shapes, strict=True):
-        out, _ = conv_forward(x, k.weights[None], np.float32([k.bias]), stride, pad)
-        m = out[0, 0]
+        m = conv_single_by_taps(x, k.weights, k.bias, stride, pad)
         if relu:
             m = np.maximum(m, 0)
         signed = bool(m.min() < 0)

@@ -21,7 +21,7 @@ class Settings:
     max_kernel_side: int = 15
     max_stride: int = 16
     max_pad: int = 16
-    max_json_depth: int = 6
+    max_concurrent_work: int = 4  # decodes and forward passes running at once
 
     @classmethod
     def from_env(cls, environ=os.environ) -> Settings:

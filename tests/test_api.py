@@ -11,11 +11,10 @@ import re
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from PIL import Image, ImageDraw
 
 from app.model.storage import load_model
-
-from conftest import ROOT
 
 MODEL = ROOT / "models" / "simple_convnet.npz"
 PNG_PREFIX = "data:image/png;base64,"
@@ -518,7 +517,13 @@ def test_convolve_rgb_mode_with_a_three_channel_kernel(api):
 
 @pytest.mark.parametrize(
     ("stride", "pad", "kernel"),
-    [(1, 0, "sobel_x"), (2, 0, "sobel_x"), (2, 1, "sobel_x"), (3, 2, "gaussian"), (4, 0, "learned")],
+    [
+        (1, 0, "sobel_x"),
+        (2, 0, "sobel_x"),
+        (2, 1, "sobel_x"),
+        (3, 2, "gaussian"),
+        (4, 0, "learned"),
+    ],
 )
 def test_convolve_stride_and_pad_give_the_formulas_shapes(api, stride, pad, kernel):
     img = Image.new("L", (45, 30), 200)

@@ -185,6 +185,12 @@ def test_unsupported_content_types_are_415(api, content_type, shown):
     assert "multipart/form-data" in text and "pixels" in text  # says what to send instead
 
 
+def test_unknown_routes_and_wrong_methods_are_json_4xx(api):
+    expect_error(api.get("/api/nothing-here"), 404, "not found")
+    expect_error(api.get("/api/predict"), 405, "method not allowed")
+    expect_error(api.delete("/api/model"), 405, "method not allowed")
+
+
 def test_a_form_without_a_file_is_422(api):
     r = api.post("/api/predict", data={"image": "x"}, files={"other": ("a.png", GOOD_PNG)})
     expect_error(r, 422, "no 'file'")
@@ -371,7 +377,9 @@ def test_no_kernel_at_all_is_422(api):
     ],
 )
 def test_bad_custom_kernels_are_422(api, kernel, words):
-    r = api.post("/api/convolve", params={"kernels": ""}, json={"pixels": zeros(), "kernel": kernel})
+    r = api.post(
+        "/api/convolve", params={"kernels": ""}, json={"pixels": zeros(), "kernel": kernel}
+    )
     expect_error(r, 422, *words)
 
 

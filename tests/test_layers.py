@@ -487,3 +487,14 @@ def test_the_conv_pool_relu_affine_chain_backpropagates_correctly_through_layout
     assert_gradient_close(dW, numerical_gradient(f, W))
     assert_gradient_close(db, numerical_gradient(f, b))
     assert_gradient_close(dWa, numerical_gradient(f, Wa))
+
+
+@pytest.mark.parametrize("stride,pad", [(1, 0), (2, 1), (3, 2)])
+def test_convolution_by_taps_gives_conv_forwards_numbers_without_an_im2col_matrix(stride, pad):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 11, 9)).astype(np.float32)
+    w = rng.standard_normal((3, 4, 3)).astype(np.float32)
+    expected, _ = layers.conv_forward(x[None], w[None], np.float32([0.5]), stride, pad)
+    got = layers.conv_single_by_taps(x, w, 0.5, stride, pad)
+    assert got.shape == expected.shape[2:]
+    np.testing.assert_allclose(got, expected[0, 0], rtol=1e-5, atol=1e-5)

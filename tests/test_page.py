@@ -10,10 +10,9 @@ import io
 import re
 
 import pytest
+from conftest import ARTIFACTS
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
-
-from conftest import ARTIFACTS
 
 TIMEOUT = 15_000
 # Chromium logs every 4xx answer to fetch() as a console error; only the error test expects one.
@@ -23,7 +22,11 @@ HTTP_ERROR = re.compile(r"Failed to load resource: the server responded with a s
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     # reduced motion also turns off smooth scrolling, so element positions are final at once
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}, "reduced_motion": "reduce"}
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1280, "height": 800},
+        "reduced_motion": "reduce",
+    }
 
 
 def watch(page: Page) -> list[str]:
@@ -42,7 +45,7 @@ def site(page: Page, live_server):
     page.wait_for_selector("body.ready")
     page.errors = errors  # the error test filters the expected 4xx lines
     yield page
-    assert [e for e in page.errors if e is not None] == []
+    assert page.errors == []
 
 
 def shot(page: Page, name: str, selector: str | None = None, full_page: bool = False) -> None:
@@ -54,10 +57,15 @@ def shot(page: Page, name: str, selector: str | None = None, full_page: bool = F
         page.screenshot(path=path, full_page=full_page)
 
 
+def pad_box(page: Page) -> dict:
+    """The drawing pad's box in the viewport, after scrolling it into the middle."""
+    page.evaluate("document.getElementById('pad').scrollIntoView({block: 'center'})")
+    return page.locator("#pad").bounding_box()
+
+
 def draw(page: Page, *strokes, steps: int = 8) -> None:
     """Mouse strokes, each a list of (x, y) in 0..1 of the drawing pad."""
-    page.evaluate("document.getElementById('pad').scrollIntoView({block: 'center'})")
-    box = page.locator("#pad").bounding_box()
+    box = pad_box(page)
     for points in strokes:
         xy = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
         page.mouse.move(*xy[0])
@@ -118,10 +126,16 @@ def test_draw_a_one_and_a_seven(site: Page):
     assert float(page.locator("#bars li.top .pct .long").text_content().split()[0]) > 50
     tiles = page.locator("#map-grid .map-tile img")
     expect(tiles).to_have_count(30)
-    assert all(src.startswith("data:image/png") for src in tiles.evaluate_all("e => e.map(i => i.src)"))
+    assert all(
+        src.startswith("data:image/png") for src in tiles.evaluate_all("e => e.map(i => i.src)")
+    )
     assert page.locator("#map-grid img").evaluate_all("e => e.every(i => i.naturalWidth === 24)")
     page.locator('label:has(input[value="pool"])').click()
     assert page.locator("#map-grid img").evaluate_all("e => e.every(i => i.naturalWidth === 12)")
+    # the enlarged map's numbers, as a table for screen readers
+    page.locator("#inspect-table summary").click()
+    expect(page.locator("#inspect-table tbody tr")).to_have_count(12)
+    expect(page.locator("#inspect-table tbody tr").first.locator("td")).to_have_count(12)
     expect(page.locator("#stage-legend .legend-ticks")).to_contain_text("0.00")
     expect(page.locator("#hidden-img")).to_have_attribute("src", re.compile("^data:image/png"))
     expect(page.locator("#logits li")).to_have_count(10)
@@ -129,8 +143,45 @@ def test_draw_a_one_and_a_seven(site: Page):
 
     page.click("#clear")
     expect(page.locator("#pred-label")).to_have_text("–")
-    draw(page, SEVEN)
+    # a slow 7: the verdict updates while drawing, with never more than one request in flight,
+    # and the last request (the whole drawing, with the numbers) is the one that stays
+    flight = {"now": 0, "max": 0, "urls": []}
+
+    def sent(r):
+        if "/api/explore" in r.url:
+            flight["now"] += 1
+            flight["max"] = max(flight["max"], flight["now"])
+            flight["urls"].append(r.url)
+
+    def done(r):
+        if "/api/explore" in r.url:
+            flight["now"] -= 1
+
+    page.on("request", sent)
+    page.on("requestfinished", done)
+    page.on("requestfailed", done)
+    # 300 ms of network latency: longer than the page waits between looks at a growing stroke
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    slow = {"offline": False, "latency": 300, "downloadThroughput": -1, "uploadThroughput": -1}
+    cdp.send("Network.emulateNetworkConditions", slow)
+    box = pad_box(page)
+    page.mouse.move(box["x"] + 0.28 * box["width"], box["y"] + 0.2 * box["height"])
+    page.mouse.down()
+    for t in range(1, 41):
+        x, y = (
+            (0.28 + 0.011 * t, 0.2)
+            if t <= 20
+            else (0.5 - 0.0125 * (t - 20), 0.2 + 0.0325 * (t - 20))
+        )
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        page.wait_for_timeout(15)
+    page.mouse.up()
     assert label(page) == "7"
+    assert flight["max"] == 1 and flight["now"] == 0
+    assert len(flight["urls"]) >= 2
+    assert "values=false" in flight["urls"][0] and "values=true" in flight["urls"][-1]
+    cdp.send("Network.emulateNetworkConditions", {**slow, "latency": 0})
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "laptop")
     shot(page, "laptop-full", full_page=True)
@@ -165,8 +216,11 @@ def test_digit_in_a_corner_is_centred(site: Page):
 
 def test_touch_drawing_on_a_phone(browser, live_server):
     context = browser.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True,
-        has_touch=True, reduced_motion="reduce",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=3,
+        is_mobile=True,
+        has_touch=True,
+        reduced_motion="reduce",
     )
     page = context.new_page()
     errors = watch(page)
@@ -191,7 +245,9 @@ def test_touch_drawing_on_a_phone(browser, live_server):
     assert label(page) == "1"
     assert page.evaluate("window.scrollY") == 120
     # HiDPI: the canvas has 3 device pixels per CSS pixel
-    css, px = page.evaluate("[document.getElementById('pad').clientWidth, document.getElementById('pad').width]")
+    css, px = page.evaluate(
+        "[document.getElementById('pad').clientWidth, document.getElementById('pad').width]"
+    )
     assert px == round(css * 3)
     expect(page.locator("#map-grid .map-tile")).to_have_count(30)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows
@@ -204,12 +260,20 @@ def test_touch_drawing_on_a_phone(browser, live_server):
 
 def test_upload_a_photo(site: Page, api):
     page = site
-    scene = png(lambda d: (d.rectangle([20, 30, 70, 90], fill=(60, 60, 60)),
-                           d.ellipse([95, 20, 145, 70], fill=(200, 40, 40))))  # fmt: skip
-    page.set_input_files("#file", files=[{"name": "scene.png", "mimeType": "image/png", "buffer": scene}])
+
+    def scene_of(d):  # a dark square and a red disc on light grey, 160x120
+        d.rectangle([20, 30, 70, 90], fill=(60, 60, 60))
+        d.ellipse([95, 20, 145, 70], fill=(200, 40, 40))
+
+    scene = png(scene_of)
+    page.set_input_files(
+        "#file", files=[{"name": "scene.png", "mimeType": "image/png", "buffer": scene}]
+    )
     figures = page.locator("#responses figure")
     expect(figures).to_have_count(33, timeout=TIMEOUT)  # 30 learned + Sobel x, Sobel y, Laplacian
-    assert figures.locator("img").evaluate_all("e => e.every(i => i.src.startsWith('data:image/png') && i.naturalWidth > 0)")
+    assert figures.locator("img").evaluate_all(
+        "e => e.every(i => i.src.startsWith('data:image/png') && i.naturalWidth > 0)"
+    )
     sobel = figures.filter(has_text="sobel x")
     expect(sobel).to_contain_text("118×158")  # (120 - 3)/1 + 1 by (160 - 3)/1 + 1
     expect(page.locator("#photo-shape")).to_contain_text("1 channel, 120×160")
@@ -222,12 +286,21 @@ def test_upload_a_photo(site: Page, api):
     expect(page.locator("#photo-shape")).to_contain_text("3 channels", timeout=TIMEOUT)
     page.uncheck('input[name="kernel"][value="learned"]')
     expect(figures).to_have_count(3, timeout=TIMEOUT)
+    # a 3-channel kernel, red minus blue: it sees the red disc, which gray kernels cannot tell
+    page.locator("#kernel-presets button", has_text="red − blue").click()
+    custom = figures.filter(has_text="custom")
+    expect(custom).to_contain_text("60×80", timeout=TIMEOUT)  # 1x1 kernel, stride 2
+    assert number(custom.locator(".small").first.text_content().split("…")[1]) > 0.5
     shot(page, "photo", "#photo")
 
     # a photo of a handwritten 7 (dark ink on grey paper) read as a digit
-    seven = png(lambda d: d.line([(50, 40), (150, 40), (90, 170)], fill=(25, 25, 30), width=14),
-                size=(200, 200), background=205)  # fmt: skip
-    page.set_input_files("#file", files=[{"name": "seven.png", "mimeType": "image/png", "buffer": seven}])
+    def seven_of(d):
+        d.line([(50, 40), (150, 40), (90, 170)], fill=(25, 25, 30), width=14)
+
+    seven = png(seven_of, size=(200, 200), background=205)
+    page.set_input_files(
+        "#file", files=[{"name": "seven.png", "mimeType": "image/png", "buffer": seven}]
+    )
     page.click("#photo-digit")
     assert label(page) == "7"
     expect(page.locator("#pred-source")).to_have_text("from seven.png")
@@ -243,8 +316,12 @@ def test_the_sum_behind_one_conv_pixel(site: Page, api):
     page.locator('#map-grid .map-tile[data-k="5"]').click()
     zoom = page.locator("#map-zoom").bounding_box()
     i, j = 10, 12
-    page.mouse.click(zoom["x"] + (j + 0.5) / 24 * zoom["width"], zoom["y"] + (i + 0.5) / 24 * zoom["height"])
-    expect(page.locator("#pixel-title")).to_contain_text(f"Filter 5, output pixel row {i}, column {j}")
+    page.mouse.click(
+        zoom["x"] + (j + 0.5) / 24 * zoom["width"], zoom["y"] + (i + 0.5) / 24 * zoom["height"]
+    )
+    expect(page.locator("#pixel-title")).to_contain_text(
+        f"Filter 5, output pixel row {i}, column {j}"
+    )
 
     shown = number(page.locator("#pixel-value").text_content())
     server = number(page.locator("#pixel-server").text_content())
@@ -301,15 +378,19 @@ def test_output_size_playground(site: Page, api):
 def test_api_errors_are_shown(site: Page, api):
     page = site
     junk = b"\x89PNG\r\n\x1a\nthis is not really a picture"
-    detail = api.post("/api/convolve", files={"file": ("broken.png", junk, "image/png")}).json()["detail"]
-    page.set_input_files("#file", files=[{"name": "broken.png", "mimeType": "image/png", "buffer": junk}])
+    detail = api.post("/api/convolve", files={"file": ("broken.png", junk, "image/png")}).json()[
+        "detail"
+    ]
+    page.set_input_files(
+        "#file", files=[{"name": "broken.png", "mimeType": "image/png", "buffer": junk}]
+    )
     error = page.locator("#photo-error")
     expect(error).to_be_visible(timeout=TIMEOUT)
     expect(error).to_contain_text(detail)
     expect(error).to_contain_text("HTTP 4")
     expected = [e for e in page.errors if HTTP_ERROR.search(e)]
     assert len(expected) == 1
-    page.errors = [e for e in page.errors if not HTTP_ERROR.search(e)]
+    page.errors[:] = [e for e in page.errors if not HTTP_ERROR.search(e)]
 
 
 def test_filters_training_and_labels(site: Page, api):
@@ -329,7 +410,9 @@ def test_filters_training_and_labels(site: Page, api):
     for chart in ("#chart-loss", "#chart-acc"):
         expect(page.locator(f"{chart} path.series")).to_have_count(2)
         expect(page.locator(f"{chart} circle")).to_have_count(2 * epochs)
-    expect(page.locator("#training-summary")).to_contain_text(f"{model['test_accuracy'] * 100:.2f} %")
+    expect(page.locator("#training-summary")).to_contain_text(
+        f"{model['test_accuracy'] * 100:.2f} %"
+    )
     expect(page.locator("#history-table")).to_contain_text("Every epoch")
     shot(page, "training", "#training")
 
@@ -341,3 +424,20 @@ def test_filters_training_and_labels(site: Page, api):
           .map(e => e.outerHTML.slice(0, 80))"""
     )
     assert unnamed == []
+
+
+def test_keyboard_reaches_the_maps_and_the_pixel(site: Page):
+    page = site
+    page.focus("#example")
+    page.keyboard.press("ArrowDown")  # Chromium changes a focused <select> with the arrow keys
+    assert label(page) == "0"
+    # the 30 maps are one tab stop; arrow keys move between them and Enter chooses one
+    page.focus("#map-grid .map-tile[tabindex='0']")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")  # 10 columns on a laptop: map 11
+    expect(page.locator("#inspect-title")).to_have_text("Filter 11 (preview)")
+    page.keyboard.press("Enter")
+    expect(page.locator("#inspect-title")).to_have_text("Filter 11")
+    expect(page.locator("#pixel-title")).to_contain_text("Filter 11,")
+    page.keyboard.press("Tab")  # out of the grid
+    expect(page.locator("#map-grid .map-tile[tabindex='0']")).to_have_attribute("data-k", "11")

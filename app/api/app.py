@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 
+import anyio
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Conv Explorer", version="0.1.0", description=DESCRIPTION)
     app.state.settings, app.state.model = settings, model
+    app.state.work_limiter = anyio.CapacityLimiter(settings.max_concurrent_work)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
@@ -60,6 +63,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(ImageInputError)
     async def image_error(_: Request, err: ImageInputError):
         return _error(err.status_code, err.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, err: RequestValidationError):
+        """One readable sentence instead of pydantic's list: 'query stride: ...'."""
+        parts = []
+        for e in err.errors():
+            where = " ".join(str(p) for p in e.get("loc", ()))
+            parts.append(f"{where}: {e.get('msg', 'invalid')}")
+        return _error(422, "; ".join(parts) or "invalid request")
 
     @app.exception_handler(ShapeError)
     async def shape_error(_: Request, err: ShapeError):

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio
 from fastapi import Request
 
 from app.service import LoadedModel
 from app.settings import Settings
 
 from .schemas import Error
+
+T = TypeVar("T")
+
+
+async def run_work(request: Request, fn: Callable[[], T]) -> T:
+    """Run CPU work on a worker thread, at most `max_concurrent_work` at once.
+
+    The bound keeps the memory of many simultaneous large uploads in check; requests beyond
+    it wait their turn instead of all decoding at the same time.
+    """
+    return await anyio.to_thread.run_sync(fn, limiter=request.app.state.work_limiter)
 
 
 def model_of(request: Request) -> LoadedModel:

@@ -31,9 +31,15 @@ MAX_JSON_COMMAS = 5000  # a 28x28 digit needs ~810; a data URL has one
 
 @dataclass
 class Payload:
-    image: Image.Image | None = None
+    image_bytes: bytes | None = None  # an encoded picture, decoded later on a worker thread
     pixels: np.ndarray | None = None  # (28, 28) float32, 1 = ink
     fields: dict[str, Any] = field(default_factory=dict)  # other JSON / form fields
+
+    def load_image(self, max_pixels: int) -> Image.Image | None:
+        """Decode the picture (CPU work: call it off the event loop)."""
+        if self.image_bytes is None:
+            return None
+        return open_image(self.image_bytes, max_pixels)
 
 
 def _reject_constant(name: str):
@@ -68,7 +74,7 @@ async def read_payload(request: Request, settings: Settings) -> Payload:
         return await _payload_from_form(request, settings)
     if media.startswith("image/"):
         body = await request.body()
-        return Payload(image=open_image(body, settings.max_image_pixels))
+        return Payload(image_bytes=body)
     shown = media or "none"
     raise HTTPException(415, f"unsupported content type {shown!r}: {HOW_TO_SEND}")
 
@@ -81,7 +87,7 @@ def _payload_from_json(data: dict, settings: Settings) -> Payload:
         if not isinstance(image, str):
             raise HTTPException(422, "'image' must be a data URL string")
         raw = decode_data_url(image, settings.max_body_bytes)
-        return Payload(image=open_image(raw, settings.max_image_pixels), fields=data)
+        return Payload(image_bytes=raw, fields=data)
     return Payload(pixels=digit_from_pixels(pixels), fields=data)
 
 
@@ -93,9 +99,15 @@ async def _payload_from_form(request: Request, settings: Settings) -> Payload:
     except Exception as err:  # python-multipart's parse errors have no common base class
         raise HTTPException(400, f"the multipart body could not be parsed: {err}") from None
     upload = form.get("file")
+    if isinstance(upload, str):
+        raise HTTPException(
+            422,
+            "the form's 'file' part has no filename, so it is not a file upload: "
+            "send it with a filename (curl -F file=@digit.png)",
+        )
     if not isinstance(upload, UploadFile):
         raise HTTPException(422, f"the form has no 'file' upload: {HOW_TO_SEND}")
     data = await upload.read()
     fields = {k: v for k, v in form.items() if k != "file" and isinstance(v, str)}
     await form.close()
-    return Payload(image=open_image(data, settings.max_image_pixels), fields=fields)
+    return Payload(image_bytes=data, fields=fields)

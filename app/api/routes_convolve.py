@@ -7,26 +7,25 @@ from typing import Literal
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from app.explore import convolve_image
 from app.imaging.decode import limit_size, to_gray, to_rgb
 from app.kernels import CLASSIC_KERNELS, custom_kernel, resolve_kernels
 
-from .deps import ERRORS, image_body, model_of, settings_of
+from .deps import ERRORS, image_body, model_of, run_work, settings_of
 from .inputs import Payload, read_payload
 from .schemas import Convolution, KernelInfo
 
 router = APIRouter(tags=["convolution"])
 
 
-def _image_array(payload: Payload, mode: str, max_side: int) -> np.ndarray:
+def _image_array(payload: Payload, mode: str, max_side: int, max_pixels: int) -> np.ndarray:
     """(C, H, W) in 0..1: brightness for photos (1 = white), ink for pixel digits (1 = ink)."""
     if payload.pixels is not None:
         digit = payload.pixels[None]
         return np.repeat(digit, 3, axis=0) if mode == "rgb" else digit
-    image = limit_size(payload.image, max_side)
+    image = limit_size(payload.load_image(max_pixels), max_side)
     return to_rgb(image) if mode == "rgb" else to_gray(image)[None]
 
 
@@ -76,7 +75,8 @@ async def convolve(
     names = [n.strip() for n in kernels.split(",") if n.strip()]
 
     def work():
-        image = _image_array(payload, mode, min(max_side, settings.max_convolve_side))
+        side = min(max_side, settings.max_convolve_side)
+        image = _image_array(payload, mode, side, settings.max_image_pixels)
         channels = image.shape[0]
         W, b = model.net.params["W1"], model.net.params["b1"]
         chosen = resolve_kernels(names, channels, W, b, bias)
@@ -87,7 +87,7 @@ async def convolve(
             raise HTTPException(422, "no kernels: name some in 'kernels' or send a 'kernel'")
         return convolve_image(image, chosen, stride, pad, relu, values, settings.max_convolve_macs)
 
-    return await run_in_threadpool(work)
+    return await run_work(request, work)
 
 
 @router.get("/api/kernels", response_model=list[KernelInfo], summary="The classic kernels")

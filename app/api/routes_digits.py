@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from app.explore import digit_report, read_digit
 from app.imaging.preprocess import PreprocessOptions
 
-from .deps import ERRORS, image_body, model_of, settings_of
+from .deps import ERRORS, image_body, model_of, run_work, settings_of
 from .inputs import read_payload
 from .schemas import Exploration, Prediction
 
@@ -21,14 +20,16 @@ STEP = "MNIST-style preprocessing step; false switches it off"
 
 
 async def _report(request: Request, options: PreprocessOptions, explore: bool, values: bool):
-    payload = await read_payload(request, settings_of(request))
+    settings = settings_of(request)
+    payload = await read_payload(request, settings)
     net = model_of(request).net
 
     def work():
-        pre = read_digit(payload.image, payload.pixels, options)
+        image = payload.load_image(settings.max_image_pixels)
+        pre = read_digit(image, payload.pixels, options)
         return digit_report(net, pre, explore, values)
 
-    return await run_in_threadpool(work)
+    return await run_work(request, work)
 
 
 @router.post(

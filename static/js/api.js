@@ -58,9 +58,11 @@ async function call(method, path, { query, json, form, signal } = {}) {
 export const getJSON = (path, query, opts = {}) => call("GET", path, { ...opts, query });
 export const postJSON = (path, json, query, opts = {}) => call("POST", path, { ...opts, json, query });
 
-export function postFile(path, blob, query, opts = {}) {
+/** Multipart upload: the picture as 'file', plus any text `fields` (e.g. a JSON kernel). */
+export function postFile(path, blob, query, { fields = {}, ...opts } = {}) {
   const form = new FormData();
   form.append("file", blob, blob.name || "image.png");
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
   return call("POST", path, { ...opts, form, query });
 }
 

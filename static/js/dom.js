@@ -83,3 +83,33 @@ export function hidpi(canvas, cssWidth, cssHeight) {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   return ctx;
 }
+
+/**
+ * One tab stop for a grid of buttons: arrow keys, Home and End move the focus between them
+ * (the focused one keeps tabindex 0). The number of columns is read from the layout.
+ */
+export function rovingGrid(container, selector) {
+  const items = () => [...container.querySelectorAll(selector)];
+  const columns = (list) => list.filter((el) => el.offsetTop === list[0].offsetTop).length || 1;
+  container.addEventListener("keydown", (e) => {
+    const list = items();
+    const at = list.indexOf(document.activeElement);
+    if (at < 0) return;
+    const cols = columns(list);
+    const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols }[e.key];
+    let next = step === undefined ? null : at + step;
+    if (e.key === "Home") next = 0;
+    if (e.key === "End") next = list.length - 1;
+    if (next === null || next < 0 || next >= list.length) return;
+    e.preventDefault();
+    list[at].tabIndex = -1;
+    list[next].tabIndex = 0;
+    list[next].focus();
+  });
+  return {
+    /** Make item `k` the grid's tab stop (after a re-render or a click). */
+    focusable(k) {
+      items().forEach((el, i) => (el.tabIndex = i === k ? 0 : -1));
+    },
+  };
+}

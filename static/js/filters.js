@@ -2,7 +2,7 @@
 // before/after figure). Hover, focus or tap a filter to read its weights.
 
 import { cssColor, inkFor, legend } from "./colors.js";
-import { $, fmt, h, showError } from "./dom.js";
+import { $, fmt, h, rovingGrid, showError } from "./dom.js";
 
 function weightsTable(caption, weights, range) {
   return h(
@@ -68,6 +68,7 @@ export async function createFilters(root, filters) {
         ),
       ),
     );
+    rovingGrid(grid, ".filter-tile").focusable(pinned);
     const pick = (e, pin) => {
       const tile = e.target.closest(".filter-tile");
       if (!tile) return;

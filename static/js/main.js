@@ -32,7 +32,9 @@ let timer = null;
 
 const explorer = latestOnly(
   ({ src, options }) => {
-    const query = { ...options, values: true };
+    // While a stroke grows only the pictures are needed; the numbers (5x the bytes) come with
+    // the request made when the stroke ends.
+    const query = { ...options, values: !src.live };
     return src.file ? postFile("/api/explore", src.file, query) : postJSON("/api/explore", { image: src.image }, query);
   },
   {
@@ -79,17 +81,17 @@ const pad = createPad($("#pad-card"), (kind) => {
     reset();
     return;
   }
-  const snapshot = () => {
+  const snapshot = (live) => {
     timer = null;
-    source = { image: pad.toDataURL() };
+    source = { image: pad.toDataURL(), live };
     look();
   };
   if (kind === "move") {
-    if (timer === null) timer = setTimeout(snapshot, THROTTLE_MS);
+    if (timer === null) timer = setTimeout(() => snapshot(true), THROTTLE_MS);
     updateBusy();
   } else {
     clearTimeout(timer);
-    snapshot();
+    snapshot(false);
   }
 });
 

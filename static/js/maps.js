@@ -2,7 +2,7 @@
 // enlarges one map beside its filter (pick a pixel there), the 100 hidden units and the output.
 
 import { legend } from "./colors.js";
-import { $, fmt, h, matrixTable } from "./dom.js";
+import { $, fmt, h, matrixTable, rovingGrid } from "./dom.js";
 
 const STAGE_WORDS = { conv: "convolution", relu: "after ReLU", pool: "after max pooling" };
 
@@ -40,6 +40,7 @@ export function createMaps(root, filters, onSelect) {
     renderInspector();
   }, () => {});
 
+  const roving = rovingGrid(grid, ".map-tile");
   const stageOf = (name) => result && result.stages.find((s) => s.name === name);
 
   radios.forEach((r) =>
@@ -77,6 +78,7 @@ export function createMaps(root, filters, onSelect) {
       tile.setAttribute("aria-label", `Filter ${k}, ${STAGE_WORDS[stage]}`);
       tile.setAttribute("aria-pressed", String(k === sel.k));
     });
+    if (!grid.contains(document.activeElement)) roving.focusable(sel.k);
   }
 
   const narrow = matchMedia("(max-width: 1039px)"); // the inspector sits below the grid
@@ -93,6 +95,20 @@ export function createMaps(root, filters, onSelect) {
       renderInspector();
     }
   });
+  // keyboard focus previews a map like the mouse does; Enter or Space chooses it
+  grid.addEventListener("focusin", (e) => {
+    const tile = e.target.closest(".map-tile");
+    if (tile && Number(tile.dataset.k) !== shown) {
+      shown = Number(tile.dataset.k);
+      renderInspector();
+    }
+  });
+  grid.addEventListener("focusout", (e) => {
+    if (!grid.contains(e.relatedTarget) && shown !== sel.k) {
+      shown = sel.k;
+      renderInspector();
+    }
+  });
   grid.addEventListener("mouseleave", () => {
     if (shown !== sel.k) {
       shown = sel.k;
@@ -104,6 +120,7 @@ export function createMaps(root, filters, onSelect) {
     sel.k = shown = k;
     if (!sel.chosen) strongestPixel();
     [...grid.children].forEach((t, idx) => t.setAttribute("aria-pressed", String(idx === k)));
+    roving.focusable(k);
     renderInspector();
     onSelect({ ...sel });
   }
@@ -185,6 +202,7 @@ export function createMaps(root, filters, onSelect) {
   function pickConvPixel(i, j) {
     if (stage !== "pool") return [i, j];
     const relu = stageOf("relu").maps[sel.k].values;
+    if (!relu) return [2 * i, 2 * j];
     let best = [2 * i, 2 * j];
     for (const di of [0, 1]) for (const dj of [0, 1]) if (relu[2 * i + di][2 * j + dj] > relu[best[0]][best[1]]) best = [2 * i + di, 2 * j + dj];
     return best;

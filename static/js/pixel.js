@@ -125,6 +125,7 @@ export function createPixel(root) {
     /** result: /api/explore?values=true; bank: learned filters; sel: {k, i, j}. */
     show(result, bank, { k, i, j }) {
       const conv = result.stages.find((s) => s.name === "conv");
+      if (!conv.maps[k].values) return; // a live preview without numbers: keep the last sum
       const x = result.input.pixels;
       const f = bank.filters[k];
       const W = f.weights;

@@ -56,7 +56,28 @@ export function createUpload(root, onDigit) {
   const status = $("#photo-status", root);
   const digitBtn = $("#photo-digit", root);
   const controls = $("#photo-controls", root);
+  const custom = $("#custom-kernel", root);
   let file = null;
+
+  const PRESETS = [
+    ["red − blue (RGB)", "[[[1]], [[0]], [[-1]]]", "rgb"],
+    ["diagonal edges", "[[2, 1, 0], [1, 0, -1], [0, -1, -2]]", null],
+    ["none", "", null],
+  ];
+  for (const [name, text, mode] of PRESETS) {
+    $("#kernel-presets", root).append(
+      h("button", {
+        type: "button",
+        class: "chip",
+        text: name,
+        onclick: () => {
+          custom.value = text;
+          if (mode) controls.querySelector(`input[name="mode"][value="${mode}"]`).checked = true;
+          run();
+        },
+      }),
+    );
+  }
 
   outLegend.replaceChildren(
     legend({ scale: "diverging", range: [-1, 1], label: "signed response ÷ its largest |value|" }),
@@ -79,6 +100,7 @@ export function createUpload(root, onDigit) {
   function figureFor(m) {
     const [oh, ow] = m.shape;
     const title = m.name.startsWith("learned_") ? `filter ${m.name.slice(8)}` : m.name.replace("_", " ");
+
     return h(
       "figure",
       { class: "response" },
@@ -95,7 +117,7 @@ export function createUpload(root, onDigit) {
     );
   }
 
-  const runner = latestOnly(({ f, opts }) => postFile("/api/convolve", f, opts), {
+  const runner = latestOnly(({ f, opts, fields }) => postFile("/api/convolve", f, opts, { fields }), {
     onBusy: (b) => {
       root.dataset.busy = String(b);
       status.textContent = b ? "Convolving…" : status.textContent;
@@ -108,7 +130,8 @@ export function createUpload(root, onDigit) {
       const classic = res.maps.filter((m) => !m.name.startsWith("learned_"));
       const learned = res.maps.filter((m) => m.name.startsWith("learned_"));
       const groups = [];
-      if (classic.length) groups.push(h("h3", { text: "Classic kernels" }), h("div", { class: "response-grid" }, classic.map(figureFor)));
+      const heading = classic.some((m) => m.name === "custom") ? "Classic and custom kernels" : "Classic kernels";
+      if (classic.length) groups.push(h("h3", { text: heading }), h("div", { class: "response-grid" }, classic.map(figureFor)));
       if (learned.length) groups.push(h("h3", { text: "The 30 learned filters" }), h("div", { class: "response-grid learned" }, learned.map(figureFor)));
       out.replaceChildren(...groups);
       status.textContent = `${res.maps.length} response maps, stride ${res.stride}, pad ${res.pad}: ${res.macs.toLocaleString("en")} multiply-adds.`;
@@ -122,11 +145,22 @@ export function createUpload(root, onDigit) {
   const run = () => {
     if (!file) return;
     const opts = options();
-    if (!opts.kernels) {
-      showError(error, new Error("Tick at least one kernel."));
+    const fields = {};
+    const text = custom.value.trim();
+    if (text) {
+      try {
+        JSON.parse(text); // the server checks the shape; here only that it is JSON at all
+      } catch {
+        showError(error, new Error("The custom kernel is not valid JSON yet, e.g. [[1, 0, -1], [2, 0, -2], [1, 0, -1]]."));
+        return;
+      }
+      fields.kernel = text;
+    }
+    if (!opts.kernels && !text) {
+      showError(error, new Error("Tick at least one kernel, or write a custom one."));
       return;
     }
-    runner.schedule({ f: file, opts });
+    runner.schedule({ f: file, opts, fields });
   };
   const runSoon = debounce(run, 200);
 
@@ -163,7 +197,7 @@ export function createUpload(root, onDigit) {
   $("#sample-photo", root).addEventListener("click", async () => use(await samplePicture()));
   controls.addEventListener("change", runSoon);
   controls.addEventListener("input", (e) => {
-    if (e.target.type === "number") runSoon();
+    if (e.target.type === "number" || e.target === custom) runSoon();
   });
   digitBtn.addEventListener("click", () => file && onDigit(file));
 }

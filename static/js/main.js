@@ -24,7 +24,8 @@ const pixel = createPixel($("#pixel"));
 let current = null; // the last /api/explore result shown
 const maps = createMaps($("#inside"), filters, (sel) => {
   const result = current;
-  filters.then((f) => result === current && pixel.show(result, f.learned, sel)).catch(() => {});
+  // a failed /api/filters is reported in the Filters section; here there is then no sum to show
+  filters.then((f) => result === current && pixel.show(result, f.learned, sel), () => {});
 });
 
 let source = null; // { image: dataURL } from the pad, or { file } from the photo section

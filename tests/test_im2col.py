@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.im2col import col2im, im2col
+from app.engine.im2col import col2im, col2im_by_image, im2col, im2col_by_image
 from app.engine.shapes import conv_output_shape
 
 # (N, C, H, W, FH, FW, stride, pad)
@@ -117,3 +117,18 @@ def test_when_stride_equals_the_filter_col2im_undoes_im2col(h, w, f):
 def test_col2im_keeps_float32():
     col = np.ones((4, 4), np.float32)
     assert col2im(col, (1, 1, 3, 3), 2, 2).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "shape,fh,fw,stride,pad", [((2, 3, 7, 6), 3, 2, 2, 1), ((3, 1, 9, 9), 5, 5, 1, 0)]
+)
+def test_im2col_by_image_holds_im2cols_numbers_one_block_per_image(shape, fh, fw, stride, pad):
+    x = np.random.default_rng(3).standard_normal(shape)
+    by_image = im2col_by_image(x, fh, fw, stride, pad)
+    n, ck, ohw = by_image.shape
+    np.testing.assert_array_equal(
+        by_image.transpose(0, 2, 1).reshape(n * ohw, ck), im2col(x, fh, fw, stride, pad)
+    )
+    y = np.random.default_rng(4).standard_normal(by_image.shape)
+    back = col2im_by_image(y, shape, fh, fw, stride, pad)
+    assert np.isclose(np.vdot(by_image, y), np.vdot(x, back))

@@ -498,3 +498,10 @@ def test_convolution_by_taps_gives_conv_forwards_numbers_without_an_im2col_matri
     got = layers.conv_single_by_taps(x, w, 0.5, stride, pad)
     assert got.shape == expected.shape[2:]
     np.testing.assert_allclose(got, expected[0, 0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("ph,pw,stride,pad", [(2, 2, 2, 0), (3, 2, 1, 1), (3, 3, 2, 1)])
+def test_inference_max_pool_gives_the_training_pools_numbers(ph, pw, stride, pad):
+    x = np.random.default_rng(5).standard_normal((2, 3, 8, 7)).astype(np.float32)
+    expected, _ = layers.max_pool_forward(x, ph, pw, stride, pad)
+    np.testing.assert_array_equal(layers.max_pool(x, ph, pw, stride, pad), expected)

@@ -44,6 +44,19 @@ def im2col(x: np.ndarray, fh: int, fw: int, stride: int = 1, pad: int = 0) -> np
     return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * fh * fw)
 
 
+def im2col_by_image(x: np.ndarray, fh: int, fw: int, stride: int = 1, pad: int = 0) -> np.ndarray:
+    """x: (N, C, H, W) -> (N, C*FH*FW, OH*OW): im2col's numbers, one transposed block per image.
+
+    im2col(x) == im2col_by_image(x).transpose(0, 2, 1).reshape(N*OH*OW, C*FH*FW). This order
+    is what the engine computes with: W.reshape(FN, -1) @ it gives each image's maps already
+    in (FN, OH, OW) order, and the copy reads whole rows of the input.
+    """
+    n, c = x.shape[:2]
+    win = window_view(pad_images(x, pad), fh, fw, stride)
+    oh, ow = win.shape[2:4]
+    return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * fh * fw, oh * ow)
+
+
 def col2im(
     col: np.ndarray,
     input_shape: tuple[int, int, int, int],
@@ -54,13 +67,34 @@ def col2im(
 ) -> np.ndarray:
     """The adjoint of im2col: scatter-add every row back onto the window it came from.
 
-    Overlapping windows add up, which is what the backward pass needs. The loop runs over the
-    FH*FW filter taps (25 for 5x5), never over output pixels.
+    Overlapping windows add up, which is what the backward pass needs.
     """
     n, c, h, w = input_shape
     oh, ow = conv_output_shape(h, w, fh, fw, pad, stride)
     taps = col.reshape(n, oh, ow, c, fh, fw).transpose(0, 3, 4, 5, 1, 2)  # (N, C, FH, FW, OH, OW)
-    img = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=col.dtype)
+    return _scatter_taps(taps, input_shape, stride, pad)
+
+
+def col2im_by_image(
+    col: np.ndarray,
+    input_shape: tuple[int, int, int, int],
+    fh: int,
+    fw: int,
+    stride: int = 1,
+    pad: int = 0,
+) -> np.ndarray:
+    """The adjoint of im2col_by_image: (N, C*FH*FW, OH*OW) -> (N, C, H, W)."""
+    n, c, h, w = input_shape
+    oh, ow = conv_output_shape(h, w, fh, fw, pad, stride)
+    return _scatter_taps(col.reshape(n, c, fh, fw, oh, ow), input_shape, stride, pad)
+
+
+def _scatter_taps(taps: np.ndarray, input_shape, stride: int, pad: int) -> np.ndarray:
+    """taps (N, C, FH, FW, OH, OW) added onto the padded image; the loop runs over the FH*FW
+    filter taps (25 for 5x5), never over output pixels."""
+    n, c, h, w = input_shape
+    _, _, fh, fw, oh, ow = taps.shape
+    img = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=taps.dtype)
     for i in range(fh):
         for j in range(fw):
             rows = slice(i, i + stride * oh, stride)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .im2col import col2im, im2col, pad_images, window_view
+from .im2col import col2im, col2im_by_image, im2col_by_image, pad_images, window_view
 from .shapes import conv_output_shape
 
 # ---------------------------------------------------------------- convolution
@@ -17,33 +17,32 @@ from .shapes import conv_output_shape
 def conv_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int = 1, pad: int = 0):
     """x (N, C, H, W), W (FN, C, FH, FW), b (FN,) -> out (N, FN, OH, OW).
 
-    The result is a transposed view of the (N*OH*OW, FN) product, so no copy is made; later
-    element-wise layers keep that memory order.
+    The chapter's product col @ W.T, computed image by image as W (FN, C*FH*FW) @ col_n
+    (C*FH*FW, OH*OW): the same numbers, born in (N, FN, OH, OW) order, so no transpose follows.
     """
     n, c, h, w = x.shape
     fn, wc, fh, fw = W.shape
     if wc != c:
         raise ValueError(f"input has {c} channels but the filters have {wc}")
     oh, ow = conv_output_shape(h, w, fh, fw, pad, stride)
-    col = im2col(x, fh, fw, stride, pad)
-    col_W = W.reshape(fn, -1).T
-    out = col @ col_W
-    out += b
-    out = out.reshape(n, oh, ow, fn).transpose(0, 3, 1, 2)
-    return out, (x.shape, W, col, stride, pad)
+    col = im2col_by_image(x, fh, fw, stride, pad)
+    out = np.matmul(W.reshape(fn, -1), col)
+    out += b[:, None]
+    return out.reshape(n, fn, oh, ow), (x.shape, W, col, stride, pad)
 
 
 def conv_backward(dout: np.ndarray, cache, need_dx: bool = True):
     """dout (N, FN, OH, OW) -> (dx or None, dW, db). The first layer of a net needs no dx."""
     x_shape, W, col, stride, pad = cache
-    fn, _, fh, fw = W.shape
-    dout2 = dout.transpose(0, 2, 3, 1).reshape(-1, fn)
-    db = dout2.sum(axis=0)
-    dW = (dout2.T @ col).reshape(W.shape)
+    n, fn, oh, ow = dout.shape
+    _, _, fh, fw = W.shape
+    dout3 = np.ascontiguousarray(dout, dtype=W.dtype).reshape(n, fn, oh * ow)
+    db = dout3.sum(axis=(0, 2))
+    dW = np.matmul(dout3, col.transpose(0, 2, 1)).sum(axis=0).reshape(W.shape)
     dx = None
     if need_dx:
-        dcol = dout2 @ W.reshape(fn, -1)
-        dx = col2im(dcol, x_shape, fh, fw, stride, pad)
+        dcol = np.matmul(W.reshape(fn, -1).T, dout3)
+        dx = col2im_by_image(dcol, x_shape, fh, fw, stride, pad)
     return dx, dW, db
 
 
@@ -113,18 +112,22 @@ def _taps(x: np.ndarray, axis: int, k: int, stride: int, out_len: int) -> np.nda
     return x[tuple(index)]
 
 
-def _max_along(x: np.ndarray, axis: int, size: int, stride: int, out_len: int):
-    """Window max along one axis -> (max, index of the first winning tap)."""
+def _max_along(x: np.ndarray, axis: int, size: int, stride: int, out_len: int, track=True):
+    """Window max along one axis -> (max, index of the first winning tap, or None)."""
     index_type = np.uint8 if size <= 256 else np.int32
-    best = np.array(_taps(x, axis, 0, stride, out_len), order="K")
-    arg = np.zeros_like(best, dtype=index_type)
-    for k in range(1, size):
+    first = _taps(x, axis, 0, stride, out_len)
+    if size == 1:
+        return np.array(first, order="K"), (np.zeros(first.shape, index_type) if track else None)
+    second = _taps(x, axis, 1, stride, out_len)
+    best = np.maximum(first, second)
+    # the bool "second wins" mask already is the index of taps 0 and 1 (a view, no copy)
+    arg = np.greater(second, first).view(np.uint8) if track else None
+    for k in range(2, size):
         tap = _taps(x, axis, k, stride, out_len)
-        wins = np.greater(tap, best)
+        if track:
+            arg = np.where(np.greater(tap, best), k, arg)
         np.maximum(best, tap, out=best)
-        # k == 1: the bool mask already is the index; a view avoids touching fresh pages
-        arg = wins.view(np.uint8) if k == 1 and index_type is np.uint8 else np.where(wins, k, arg)
-    return best, arg.astype(index_type, copy=False)
+    return best, (arg.astype(index_type, copy=False) if track else None)
 
 
 def _max_along_backward(dout, arg, in_len, axis, size, stride, channels_last):
@@ -161,6 +164,15 @@ def max_pool_forward(x: np.ndarray, ph: int, pw: int, stride: int | None = None,
     out, arg_h = _max_along(rows, 2, ph, stride, oh)
     channels_last = _is_channels_last(x)
     return out, (x.shape, xp.shape, channels_last, arg_w, arg_h, ph, pw, stride, pad)
+
+
+def max_pool(x: np.ndarray, ph: int, pw: int, stride: int | None = None, pad: int = 0):
+    """max_pool_forward for inference: the same maxima without the bookkeeping for backward."""
+    stride = ph if stride is None else stride
+    n, c, h, w = x.shape
+    oh, ow = conv_output_shape(h, w, ph, pw, pad, stride)
+    rows, _ = _max_along(pad_images(x, pad, -np.inf), 3, pw, stride, ow, track=False)
+    return _max_along(rows, 2, ph, stride, oh, track=False)[0]
 
 
 def max_pool_backward(dout: np.ndarray, cache) -> np.ndarray:

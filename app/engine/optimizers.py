@@ -55,9 +55,14 @@ class Adam:
         for key, g in grads.items():
             m = self.m.setdefault(key, np.zeros_like(params[key]))
             v = self.v.setdefault(key, np.zeros_like(params[key]))
-            m += (1 - self.beta1) * (g - m)
-            v += (1 - self.beta2) * (g * g - v)
-            step = np.sqrt(v)
+            # m += (1 - beta1)(g - m) and v += (1 - beta2)(g^2 - v), in fewer passes
+            m *= self.beta1
+            m += (1 - self.beta1) * g
+            step = np.square(g)
+            step *= 1 - self.beta2
+            v *= self.beta2
+            v += step
+            np.sqrt(v, out=step)
             step += self.eps
             np.divide(m, step, out=step)
             step *= lr_t

@@ -51,10 +51,12 @@ class ParallelGradient:
         results = list(self.pool.map(lambda i: self.net.gradient(x[i], t[i]), parts))
         weights = [len(i) / len(x) for i in parts]
         loss = sum(w * r[0] for w, r in zip(weights, results, strict=True))
-        grads = {
-            k: sum(np.float32(w) * r[1][k] for w, r in zip(weights, results, strict=True))
-            for k in results[0][1]
-        }
+        # each part's gradient is a mean over its part: weight by part size, add in place
+        grads = results[0][1]
+        for key, g in grads.items():
+            g *= np.float32(weights[0])
+            for w, (_, other) in zip(weights[1:], results[1:], strict=True):
+                g += np.float32(w) * other[key]
         return loss, grads
 
     def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 
@@ -41,6 +42,7 @@ def conv_output_length(
     return OutputLength(span // stride + 1, span % stride == 0)
 
 
+@lru_cache(maxsize=4096)  # pure; the batch-1 forward asks the same question several times
 def conv_output_shape(
     h: int, w: int, fh: int, fw: int, pad: int = 0, stride: int = 1
 ) -> tuple[int, int]:

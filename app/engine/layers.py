@@ -107,9 +107,7 @@ def _zeros_in_layout(shape, dtype, channels_last: bool) -> np.ndarray:
 
 def _taps(x: np.ndarray, axis: int, k: int, stride: int, out_len: int) -> np.ndarray:
     """View of tap k of every window along one spatial axis (2 = H, 3 = W)."""
-    index = [slice(None)] * 4
-    index[axis] = slice(k, k + stride * out_len, stride)
-    return x[tuple(index)]
+    return x[(slice(None),) * axis + (slice(k, k + stride * out_len, stride),)]
 
 
 def _max_along(x: np.ndarray, axis: int, size: int, stride: int, out_len: int, track=True):

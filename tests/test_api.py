@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pytest
 from conftest import ROOT
+from helpers_images import data_url, encode
 from PIL import Image, ImageDraw
 
 from app.model.storage import load_model
@@ -22,16 +23,6 @@ IMAGE_ROUTES = ("/api/predict", "/api/explore", "/api/convolve")
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def encode(img: Image.Image, fmt: str = "PNG") -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, fmt)
-    return buf.getvalue()
-
-
-def data_url(data: bytes, media: str = "image/png") -> str:
-    return f"data:{media};base64," + base64.b64encode(data).decode()
 
 
 def png_of(url: str) -> Image.Image:

@@ -3,7 +3,6 @@ server keeps serving afterwards. Through HTTP against the real app."""
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import struct
@@ -13,20 +12,11 @@ import httpx
 import numpy as np
 import pytest
 from conftest import start_server
+from helpers_images import data_url, encode
 from PIL import Image, ImageDraw
 
 SMALL_BODY = 100_000
 SMALL_MACS = 2_000_000
-
-
-def encode(img: Image.Image, fmt: str = "PNG") -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, fmt)
-    return buf.getvalue()
-
-
-def data_url(data: bytes, media: str = "image/png") -> str:
-    return f"data:{media};base64," + base64.b64encode(data).decode()
 
 
 def drawing() -> Image.Image:

@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 import pytest
+from helpers_images import encode
 from PIL import Image, ImageDraw
 
 
@@ -23,12 +24,6 @@ def _digit_seven(size=(280, 280)) -> Image.Image:
     return img
 
 
-def _encode(img: Image.Image, fmt: str, **kwargs) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, fmt, **kwargs)
-    return buf.getvalue()
-
-
 def _label(api, data: bytes, name: str, mime: str) -> int:
     response = api.post("/api/predict", files={"file": (name, data, mime)})
     assert response.status_code == 200, response.text
@@ -37,10 +32,10 @@ def _label(api, data: bytes, name: str, mime: str) -> int:
 
 def test_an_animated_gif_is_read_from_its_first_frame(api):
     frames = [_digit_one().convert("P"), _digit_seven().convert("P")]
-    data = _encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
     assert Image.open(io.BytesIO(data)).n_frames == 2
     assert _label(api, data, "anim.gif", "image/gif") == 1
-    reversed_data = _encode(frames[1], "GIF", save_all=True, append_images=frames[:1])
+    reversed_data = encode(frames[1], "GIF", save_all=True, append_images=frames[:1])
     assert _label(api, reversed_data, "anim.gif", "image/gif") == 7
 
 
@@ -48,19 +43,19 @@ def test_a_16_bit_png_is_scaled_from_its_full_range(api):
     eight_bit = np.asarray(_digit_seven(), dtype=np.uint16)
     img = Image.fromarray(eight_bit * 257)  # 0..65535
     assert img.mode.startswith("I")
-    assert _label(api, _encode(img, "PNG"), "deep.png", "image/png") == 7
+    assert _label(api, encode(img, "PNG"), "deep.png", "image/png") == 7
 
 
 def test_a_palette_png_with_a_transparent_background_reads_as_ink_on_white(api):
     img = _digit_seven().convert("P")
-    data = _encode(img, "PNG", transparency=255)  # the white paper becomes transparent
+    data = encode(img, "PNG", transparency=255)  # the white paper becomes transparent
     assert Image.open(io.BytesIO(data)).mode == "P"
     assert _label(api, data, "palette.png", "image/png") == 7
 
 
 def test_a_cmyk_jpeg_is_converted_before_reading(api):
     img = _digit_seven().convert("CMYK")
-    data = _encode(img, "JPEG", quality=95)
+    data = encode(img, "JPEG", quality=95)
     assert Image.open(io.BytesIO(data)).mode == "CMYK"
     assert _label(api, data, "print.jpg", "image/jpeg") == 7
 
@@ -71,9 +66,9 @@ def test_an_exif_rotated_photo_is_turned_upright_first(api, orientation):
     lying = _digit_one(size=(280, 280)).rotate(90, expand=True).convert("RGB")
     exif = Image.Exif()
     exif[0x0112] = orientation
-    data = _encode(lying, "JPEG", exif=exif.tobytes(), quality=95)
+    data = encode(lying, "JPEG", exif=exif.tobytes(), quality=95)
     assert _label(api, data, "phone.jpg", "image/jpeg") == 1
-    plain = _encode(lying, "JPEG", quality=95)  # same pixels without the tag: not upright
+    plain = encode(lying, "JPEG", quality=95)  # same pixels without the tag: not upright
     assert _label(api, plain, "phone.jpg", "image/jpeg") != 1
 
 
@@ -81,7 +76,7 @@ def test_white_ink_on_black_is_not_inverted(api):
     img = _digit_seven()
     inverted = Image.eval(img, lambda v: 255 - v)
     response = api.post(
-        "/api/predict", files={"file": ("dark.png", _encode(inverted, "PNG"), "image/png")}
+        "/api/predict", files={"file": ("dark.png", encode(inverted, "PNG"), "image/png")}
     )
     body = response.json()
     assert response.status_code == 200

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from app.explore import digit_report, read_digit
 from app.imaging.preprocess import PreprocessOptions
@@ -17,6 +17,19 @@ router = APIRouter(tags=["digits"])
 
 Invert = Query("auto", description="auto-detect dark ink on light paper, or force yes / no")
 STEP = "MNIST-style preprocessing step; false switches it off"
+
+
+def preprocess_options(
+    invert: Literal["auto", "yes", "no"] = Invert,
+    crop: bool = Query(True, description=STEP),
+    scale: bool = Query(True, description=STEP),
+    center: bool = Query(True, description=STEP),
+) -> PreprocessOptions:
+    """The MNIST-style preprocessing switches, shared by /api/predict and /api/explore."""
+    return PreprocessOptions(invert=invert, crop=crop, scale=scale, center=center)
+
+
+Options = Annotated[PreprocessOptions, Depends(preprocess_options)]
 
 
 async def _report(request: Request, options: PreprocessOptions, explore: bool, values: bool):
@@ -39,16 +52,9 @@ async def _report(request: Request, options: PreprocessOptions, explore: bool, v
     openapi_extra=image_body(),
     summary="Classify a digit",
 )
-async def predict(
-    request: Request,
-    invert: Literal["auto", "yes", "no"] = Invert,
-    crop: bool = Query(True, description=STEP),
-    scale: bool = Query(True, description=STEP),
-    center: bool = Query(True, description=STEP),
-):
+async def predict(request: Request, options: Options):
     """Label, the 10 probabilities, the 28x28 input actually classified, and every
     preprocessing stage as a small image."""
-    options = PreprocessOptions(invert=invert, crop=crop, scale=scale, center=center)
     return await _report(request, options, explore=False, values=False)
 
 
@@ -61,13 +67,9 @@ async def predict(
 )
 async def explore(
     request: Request,
-    invert: Literal["auto", "yes", "no"] = Invert,
-    crop: bool = Query(True, description=STEP),
-    scale: bool = Query(True, description=STEP),
-    center: bool = Query(True, description=STEP),
+    options: Options,
     values: bool = Query(False, description="include the raw numbers of every map"),
 ):
     """The prediction plus every filter's map after conv, ReLU and pooling (one colour scale
     per stage), the 100 hidden activations and the logits."""
-    options = PreprocessOptions(invert=invert, crop=crop, scale=scale, center=center)
     return await _report(request, options, explore=True, values=values)

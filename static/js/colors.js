@@ -94,3 +94,9 @@ export function legend({ scale, range, label }) {
     h("figcaption", { text: label }),
   );
 }
+
+/** Cell colours for signed numbers on the diverging scale over `range`, for cellTable. */
+export const divergingCells = (range) => ({
+  bg: (v) => cssColor("diverging", range, v),
+  ink: (v) => inkFor("diverging", range, v),
+});

@@ -38,6 +38,33 @@ export function showError(el, err) {
   el.hidden = false;
 }
 
+/** A grid of numbers as table cells, optionally coloured: colour = { bg(v), ink(v) }. */
+export function cellTable(caption, rows, digits, colour, className = "cells") {
+  return h(
+    "table",
+    { class: className },
+    h("caption", { text: caption }),
+    h(
+      "tbody",
+      {},
+      rows.map((row) =>
+        h(
+          "tr",
+          {},
+          row.map((v) => {
+            const td = h("td", { text: fmt(v, digits) });
+            if (colour) {
+              td.style.background = colour.bg(v);
+              td.style.color = colour.ink(v);
+            }
+            return td;
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
 /** A <table> of a matrix, for screen readers and for anyone who wants the numbers. */
 export function matrixTable(caption, rows, digits = 3) {
   const head = h("tr", {}, h("th", { scope: "col", text: "row" }), rows[0].map((_, j) => h("th", { scope: "col", text: String(j) })));

@@ -1,31 +1,11 @@
 // The 30 learned 5x5 filters beside the random ones they started from (the chapter's
 // before/after figure). Hover, focus or tap a filter to read its weights.
 
-import { cssColor, inkFor, legend } from "./colors.js";
-import { $, fmt, h, rovingGrid, showError } from "./dom.js";
+import { divergingCells, legend } from "./colors.js";
+import { $, cellTable, fmt, h, rovingGrid, showError } from "./dom.js";
 
 function weightsTable(caption, weights, range) {
-  return h(
-    "table",
-    { class: "cells weights" },
-    h("caption", { text: caption }),
-    h(
-      "tbody",
-      {},
-      weights.map((row) =>
-        h(
-          "tr",
-          {},
-          row.map((v) => {
-            const td = h("td", { text: fmt(v, 2) });
-            td.style.background = cssColor("diverging", range, v);
-            td.style.color = inkFor("diverging", range, v);
-            return td;
-          }),
-        ),
-      ),
-    ),
-  );
+  return cellTable(caption, weights, 2, divergingCells(range), "cells weights");
 }
 
 export async function createFilters(root, filters) {

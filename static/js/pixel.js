@@ -2,41 +2,12 @@
 // their element-wise products, sum + bias, recomputed here and checked against the server's
 // number; then the same sum as one row of the im2col matrix times the filter's column.
 
-import { colorAt, cssColor, inkFor, position } from "./colors.js";
-import { $, fmt, h } from "./dom.js";
+import { colorAt, divergingCells, position } from "./colors.js";
+import { $, cellTable, fmt, h } from "./dom.js";
 
 const TOLERANCE = 1e-3;
 
-function cellTable(caption, rows, digits, colour) {
-  return h(
-    "table",
-    { class: "cells" },
-    h("caption", { text: caption }),
-    h(
-      "tbody",
-      {},
-      rows.map((row) =>
-        h(
-          "tr",
-          {},
-          row.map((v) => {
-            const td = h("td", { text: fmt(v, digits) });
-            if (colour) {
-              td.style.background = colour.bg(v);
-              td.style.color = colour.ink(v);
-            }
-            return td;
-          }),
-        ),
-      ),
-    ),
-  );
-}
-
-const diverging = (lim) => ({
-  bg: (v) => cssColor("diverging", [-lim, lim], v),
-  ink: (v) => inkFor("diverging", [-lim, lim], v),
-});
+const diverging = (lim) => divergingCells([-lim, lim]);
 const gray = { bg: (v) => `rgb(${Math.round(v * 255)}, ${Math.round(v * 255)}, ${Math.round(v * 255)})`, ink: (v) => (v > 0.55 ? "#111" : "#fff") };
 
 /** The input digit large, with the window (and padding, if any) outlined. */

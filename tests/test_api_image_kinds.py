@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -82,3 +84,16 @@ def test_white_ink_on_black_is_not_inverted(api):
     assert response.status_code == 200
     assert body["label"] == 7
     assert body["preprocessing"]["inverted"] is False
+
+
+def test_the_predict_command_reads_image_files_without_a_server(tmp_path):
+    seven, blank = tmp_path / "seven.png", tmp_path / "blank.png"
+    _digit_seven().save(seven)
+    Image.new("L", (280, 280), 255).save(blank)
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "predict", str(seven), str(blank)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1  # one file could not be read
+    assert result.stdout.startswith(f"{seven}: 7  (7: ")
+    assert f"{blank}: error: the image has no ink" in result.stderr

@@ -50,7 +50,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         print(f"conv-explorer: cannot start: {err}", file=sys.stderr)
         raise SystemExit(1) from None
 
-    app = FastAPI(title="Conv Explorer", version="0.1.0", description=DESCRIPTION)
+    app = FastAPI(
+        title="Conv Explorer",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url=None,  # routes_pages serves /docs from local files
+        redoc_url=None,
+    )
     app.state.settings, app.state.model = settings, model
     app.state.work_limiter = anyio.CapacityLimiter(settings.max_concurrent_work)
     app.add_middleware(

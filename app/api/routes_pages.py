@@ -22,6 +22,13 @@ def index(request: Request):
     )
 
 
+@router.get("/docs", response_class=HTMLResponse)
+def docs(request: Request):
+    """The OpenAPI page, served from static/vendor so it works offline under the strict CSP."""
+    context = {"openapi_url": request.app.openapi_url}
+    return templates.TemplateResponse(request, "docs.html", context)
+
+
 @router.get("/favicon.ico")
 def favicon():
     return FileResponse(ROOT / "static" / "favicon.svg", media_type="image/svg+xml")

@@ -16,6 +16,8 @@ from app.imaging.render import render_gray, render_sequential, render_signed
 from app.kernels import Kernel
 from app.model.network import SimpleConvNet
 
+DIGIT_WORK_SIDE = 1024  # uploads are shrunk to this longer side before digit preprocessing
+
 STAGES = (
     ("conv", "Convolution: W1 * x + b1", "diverging"),
     ("relu", "ReLU: max(0, conv)", "sequential"),
@@ -189,8 +191,8 @@ def read_digit(image, pixels: np.ndarray | None, options: PreprocessOptions) -> 
     if pixels is not None:
         stage = Stage("pixels", "28x28 pixels as sent", pixels)
         return Preprocessed(digit=pixels, stages=[stage], inverted=False, warnings=[])
-    # preprocessing works at <= 1024 px anyway; shrinking first bounds the float copy's memory
-    return preprocess_digit(to_gray(limit_size(image, 1024)), options)
+    # shrinking first bounds the memory of the float copy; preprocessing works smaller anyway
+    return preprocess_digit(to_gray(limit_size(image, DIGIT_WORK_SIDE)), options)
 
 
 def digit_report(net: SimpleConvNet, pre: Preprocessed, explore: bool, values: bool) -> dict:

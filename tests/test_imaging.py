@@ -596,3 +596,14 @@ def test_the_91_maps_of_one_exploration_render_in_well_under_10_ms():
         render_sequential(rng.random((10, 10), dtype=np.float32), 1.0)
 
     assert best_of(explore, 5) < 0.010
+
+
+def test_a_big_jpeg_is_decoded_at_reduced_scale_when_it_will_be_shrunk_anyway():
+    big = Image.new("RGB", (4000, 3000), "white")
+    buf = io.BytesIO()
+    big.save(buf, "JPEG", quality=80)
+    full = open_image(buf.getvalue(), 40_000_000)
+    reduced = open_image(buf.getvalue(), 40_000_000, max_side=1024)
+    assert full.size == (4000, 3000)
+    assert reduced.size == (2000, 1500)  # DCT scaling by 1/2, still >= the 1024 asked for
+    assert max(limit_size(reduced, 1024).size) == 1024

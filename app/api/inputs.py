@@ -35,11 +35,11 @@ class Payload:
     pixels: np.ndarray | None = None  # (28, 28) float32, 1 = ink
     fields: dict[str, Any] = field(default_factory=dict)  # other JSON / form fields
 
-    def load_image(self, max_pixels: int) -> Image.Image | None:
-        """Decode the picture (CPU work: call it off the event loop)."""
+    def load_image(self, max_pixels: int, max_side: int | None = None) -> Image.Image | None:
+        """Decode the picture (CPU work: call it off the event loop); see open_image."""
         if self.image_bytes is None:
             return None
-        return open_image(self.image_bytes, max_pixels)
+        return open_image(self.image_bytes, max_pixels, max_side)
 
 
 def _reject_constant(name: str):

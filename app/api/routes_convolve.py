@@ -25,7 +25,7 @@ def _image_array(payload: Payload, mode: str, max_side: int, max_pixels: int) ->
     if payload.pixels is not None:
         digit = payload.pixels[None]
         return np.repeat(digit, 3, axis=0) if mode == "rgb" else digit
-    image = limit_size(payload.load_image(max_pixels), max_side)
+    image = limit_size(payload.load_image(max_pixels, max_side), max_side)
     return to_rgb(image) if mode == "rgb" else to_gray(image)[None]
 
 

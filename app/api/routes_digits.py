@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from app.explore import digit_report, read_digit
+from app.explore import DIGIT_WORK_SIDE, digit_report, read_digit
 from app.imaging.preprocess import PreprocessOptions
 
 from .deps import ERRORS, image_body, model_of, run_work, settings_of
@@ -38,7 +38,7 @@ async def _report(request: Request, options: PreprocessOptions, explore: bool, v
     net = model_of(request).net
 
     def work():
-        image = payload.load_image(settings.max_image_pixels)
+        image = payload.load_image(settings.max_image_pixels, DIGIT_WORK_SIDE)
         pre = read_digit(image, payload.pixels, options)
         return digit_report(net, pre, explore, values)
 

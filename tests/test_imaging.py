@@ -13,6 +13,8 @@ import zlib
 
 import numpy as np
 import pytest
+from helpers_images import data_url as url_of
+from helpers_images import encode
 from PIL import Image, ImageDraw
 
 from app.imaging.decode import decode_data_url, limit_size, open_image, to_gray, to_rgb
@@ -34,16 +36,6 @@ from app.imaging.render import (
 )
 
 LIMIT = 16_000_000  # pixels
-
-
-def encode(img: Image.Image, fmt: str = "PNG", **params) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, fmt, **params)
-    return buf.getvalue()
-
-
-def url_of(data: bytes, media: str = "image/png") -> str:
-    return f"data:{media};base64," + base64.b64encode(data).decode()
 
 
 def refused(status: int, fn, *args) -> str:

@@ -4,7 +4,8 @@ A training step allocates and frees the same few megabyte-sized arrays hundreds 
 second. glibc serves such sizes with fresh mmap()s and unmaps them on free, so every step pays
 for page faults on memory it just gave back (about a third of a step here). Raising glibc's
 mmap and trim thresholds makes malloc reuse that memory instead. Process-wide, so it is called
-by entry points (training, the server, benchmarks), never on import.
+by entry points (the CLI commands, benchmarks), never on import. The server does not: its
+allocations are small, and kept memory would only raise its resident size.
 """
 
 from __future__ import annotations

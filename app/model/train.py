@@ -10,7 +10,7 @@ import math
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,11 +30,6 @@ class TrainConfig:
     augment: bool = True
     lr_schedule: str = "cosine"  # "cosine" (to 1 % of lr) or "constant"
     threads: int = 2
-
-
-@dataclass
-class History:
-    epochs: list[dict] = field(default_factory=list)
 
 
 class ParallelGradient:

@@ -137,6 +137,10 @@ class SimpleConvNet:
         """x (N, C, H, W), pixels in 0..1 with 1 = ink -> logits (N, 10)."""
         return self._infer(x)["logits"]
 
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """The input of the last affine layer (N, D): what the classifier reads."""
+        return self._infer(x)["hidden"]
+
     def trace(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Every intermediate of one forward pass: conv, relu, pool, hidden, logits, probs."""
         acts = self._infer(x)

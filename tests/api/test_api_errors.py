@@ -11,9 +11,10 @@ import zlib
 import httpx
 import numpy as np
 import pytest
-from conftest import start_server
-from helpers_images import data_url, encode
 from PIL import Image, ImageDraw
+
+from tests.helpers.images import data_url, encode
+from tests.helpers.server import start_server
 
 SMALL_BODY = 100_000
 SMALL_MACS = 2_000_000

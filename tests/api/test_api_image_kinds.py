@@ -8,8 +8,9 @@ import sys
 
 import numpy as np
 import pytest
-from helpers_images import encode
 from PIL import Image, ImageDraw
+
+from tests.helpers.images import encode
 
 
 def _digit_one(size=(280, 280), mode="L", ink=0, paper=255) -> Image.Image:

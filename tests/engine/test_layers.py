@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers_numgrad import assert_gradient_close, numerical_gradient
 
 from app.engine import layers
 from app.engine.shapes import conv_output_shape
+from tests.helpers.numgrad import assert_gradient_close, numerical_gradient
 
 # ------------------------------------------------------------------ references, written as loops
 

@@ -13,8 +13,6 @@ import zlib
 
 import numpy as np
 import pytest
-from helpers_images import data_url as url_of
-from helpers_images import encode
 from PIL import Image, ImageDraw
 
 from app.imaging.decode import decode_data_url, limit_size, open_image, to_gray, to_rgb
@@ -34,6 +32,8 @@ from app.imaging.render import (
     render_sequential,
     render_signed,
 )
+from tests.helpers.images import data_url as url_of
+from tests.helpers.images import encode
 
 LIMIT = 16_000_000  # pixels
 

@@ -9,10 +9,10 @@ import io
 
 import numpy as np
 import pytest
-from conftest import MNIST_DIR
 from PIL import Image, ImageFilter
 
 from app.model.mnist import load_split
+from tests.helpers.paths import MNIST_DIR
 
 N_DIGITS = 300
 SEED = 2024

@@ -12,9 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import numpy as np
 import pytest
-from conftest import ROOT, SAMPLE_DIR, start_server
 
 from app.model.mnist import load_split
+from tests.helpers.paths import ROOT, SAMPLE_DIR
+from tests.helpers.server import start_server
 
 
 def _run_server_expecting_exit(model_path) -> subprocess.CompletedProcess:

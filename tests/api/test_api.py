@@ -11,11 +11,11 @@ import re
 
 import numpy as np
 import pytest
-from conftest import ROOT
-from helpers_images import data_url, encode
 from PIL import Image, ImageDraw
 
 from app.model.storage import load_model
+from tests.helpers.images import data_url, encode
+from tests.helpers.paths import ROOT
 
 MODEL = ROOT / "models" / "simple_convnet.npz"
 PNG_PREFIX = "data:image/png;base64,"

@@ -10,9 +10,10 @@ import io
 import re
 
 import pytest
-from conftest import ARTIFACTS
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
+
+from tests.helpers.paths import ARTIFACTS
 
 TIMEOUT = 15_000
 # Chromium logs every 4xx answer to fetch() as a console error; only the error test expects one.

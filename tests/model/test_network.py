@@ -6,11 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from helpers_numgrad import assert_gradient_close, numerical_gradient
 
 from app.engine import layers
 from app.model.network import PARAM_NAMES, ConvNetConfig, SimpleConvNet, init_params
 from app.model.train import ParallelGradient
+from tests.helpers.numgrad import assert_gradient_close, numerical_gradient
 
 SMALL = ConvNetConfig(input_dim=(1, 10, 10), filter_num=3, filter_size=3, hidden_size=5)
 # two channels, pad 1, stride 2, non-square input: conv 5x6, pool 2x3 (the 5th row is dropped)

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,9 +14,7 @@ import pytest
 from app.model.mnist import load_mnist
 from app.model.network import PARAM_NAMES, ConvNetConfig, SimpleConvNet, init_params
 from app.model.train import TrainConfig, evaluate_loss, train
-
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = ROOT / "tests" / "data" / "mnist-sample"
+from tests.helpers.paths import ROOT, SAMPLE_DIR
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ import io
 
 import numpy as np
 import pytest
-from conftest import MNIST_DIR, ROOT, SAMPLE_DIR
 from PIL import Image, ImageDraw
 
 from app.model.mnist import load_split
 from app.model.storage import load_model
+from tests.helpers.paths import MNIST_DIR, ROOT, SAMPLE_DIR
 
 N_DIGITS = 8
 ATOL = 1e-4  # the API rounds maps to 5 decimals, probabilities to 6

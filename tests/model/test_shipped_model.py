@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from app.model.mnist import FILES, load_split
 from app.model.storage import load_model
+from tests.helpers.paths import MNIST_DIR, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-MNIST_DIR = Path(__file__).parents[1] / ".." / "shared" / "data" / "mnist"
 MODEL = ROOT / "models" / "simple_convnet.npz"
 
 pytestmark = pytest.mark.skipif(

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: where things are, servers on a free port, images, gradients."""

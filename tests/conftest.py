@@ -1,34 +1,20 @@
-"""Shared fixtures: a real uvicorn server on a free port, an HTTP client, Debian's Chromium."""
+"""Shared fixtures: the app in process, behind FastAPI's TestClient (no socket, no server).
+
+The tests that need a real server (a socket, a browser, the uvicorn process) are in tests/e2e,
+which has its own conftest.py."""
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Iterator
+
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.helpers.server import start_server
-
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+from tests.helpers.app import app_client
 
 
 @pytest.fixture(scope="session")
-def live_server():
-    proc, url = start_server()
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def api(live_server):
-    with httpx.Client(base_url=live_server, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """pytest-playwright's launch options, pointed at Debian's Chromium."""
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
-            "args": CHROMIUM_ARGS}  # fmt: skip
+def client() -> Iterator[TestClient]:
+    """The app with the environment's settings, as `uvicorn app.main:app` would build it."""
+    with app_client() as c:
+        yield c

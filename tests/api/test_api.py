@@ -1,5 +1,5 @@
-"""The REST API through HTTP against the real app (a live uvicorn): every route, every input
-form, response shapes and the numbers behind them."""
+"""The REST API, in process through FastAPI's TestClient: every route, every input form,
+response shapes and the numbers behind them."""
 
 from __future__ import annotations
 
@@ -92,8 +92,8 @@ def check_prediction(body: dict) -> None:
 # ------------------------------------------------------------------ model info routes
 
 
-def test_health_names_the_shipped_model_by_its_sha256(api):
-    r = api.get("/api/health")
+def test_health_names_the_shipped_model_by_its_sha256(client):
+    r = client.get("/api/health")
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "ok"
@@ -101,8 +101,8 @@ def test_health_names_the_shipped_model_by_its_sha256(api):
     assert body["model_sha256"] == hashlib.sha256(MODEL.read_bytes()).hexdigest()
 
 
-def test_model_info_layers_parameters_history_and_accuracy(api):
-    r = api.get("/api/model")
+def test_model_info_layers_parameters_history_and_accuracy(client):
+    r = client.get("/api/model")
     assert r.status_code == 200
     info = r.json()
     params = [layer["params"] for layer in info["layers"]]
@@ -124,8 +124,8 @@ def test_model_info_layers_parameters_history_and_accuracy(api):
     assert info["architecture"]
 
 
-def test_filters_are_the_model_weights_and_differ_from_the_initial_ones(api, net):
-    r = api.get("/api/filters")
+def test_filters_are_the_model_weights_and_differ_from_the_initial_ones(client, net):
+    r = client.get("/api/filters")
     assert r.status_code == 200
     body = r.json()
     learned, initial = body["learned"], body["initial"]
@@ -145,8 +145,8 @@ def test_filters_are_the_model_weights_and_differ_from_the_initial_ones(api, net
         assert png_of(f["png"]).size == (5, 5)
 
 
-def test_kernels_list_the_classic_kernels_with_their_weights(api):
-    r = api.get("/api/kernels")
+def test_kernels_list_the_classic_kernels_with_their_weights(client):
+    r = client.get("/api/kernels")
     assert r.status_code == 200
     kernels = {k["name"]: k for k in r.json()}
     assert {"sobel_x", "sobel_y", "laplacian", "gaussian"} <= set(kernels)
@@ -171,8 +171,8 @@ def test_kernels_list_the_classic_kernels_with_their_weights(api):
         ({"H": 5, "W": 5, "FH": 5, "FW": 5, "P": 0, "S": 3}, 1, 1, True, True),
     ],
 )
-def test_conv_output_size_follows_the_formula(api, query, oh, ow, exact_h, exact_w):
-    r = api.get("/api/conv-output-size", params=query)
+def test_conv_output_size_follows_the_formula(client, query, oh, ow, exact_h, exact_w):
+    r = client.get("/api/conv-output-size", params=query)
     assert r.status_code == 200, r.text
     body = r.json()
     H, W, FH, FW, P, S = (query[k] for k in ("H", "W", "FH", "FW", "P", "S"))
@@ -186,8 +186,8 @@ def test_conv_output_size_follows_the_formula(api, query, oh, ow, exact_h, exact
         assert f"{(H + 2 * P - FH) / S + 1:g}" in body["formula_h"]
 
 
-def test_conv_output_size_defaults_are_the_networks_first_layer(api):
-    body = api.get("/api/conv-output-size").json()
+def test_conv_output_size_defaults_are_the_networks_first_layer(client):
+    body = client.get("/api/conv-output-size").json()
     assert (body["OH"], body["OW"], body["exact"]) == (24, 24, True)
 
 
@@ -202,8 +202,8 @@ def test_conv_output_size_defaults_are_the_networks_first_layer(api):
         ({"H": "abc"}, ["H", "integer"]),
     ],
 )
-def test_conv_output_size_impossible_shapes_are_422(api, query, words):
-    r = api.get("/api/conv-output-size", params=query)
+def test_conv_output_size_impossible_shapes_are_422(client, query, words):
+    r = client.get("/api/conv-output-size", params=query)
     assert r.status_code == 422
     detail = r.json()["detail"]
     text = detail if isinstance(detail, str) else json.dumps(detail)
@@ -214,7 +214,7 @@ def test_conv_output_size_impossible_shapes_are_422(api, query, words):
 # ------------------------------------------------------------------ input forms
 
 
-def test_every_input_form_gives_the_same_answer_for_the_same_picture(api):
+def test_every_input_form_gives_the_same_answer_for_the_same_picture(client):
     png = encode(canvas_one(dx=-40, dy=25))
     forms = {
         "multipart": {"files": {"file": ("one.png", png, "image/png")}},
@@ -223,7 +223,7 @@ def test_every_input_form_gives_the_same_answer_for_the_same_picture(api):
     }
     answers = {}
     for name, kwargs in forms.items():
-        r = api.post("/api/predict", **kwargs)
+        r = client.post("/api/predict", **kwargs)
         assert r.status_code == 200, (name, r.text)
         body = r.json()
         check_prediction(body)
@@ -233,9 +233,9 @@ def test_every_input_form_gives_the_same_answer_for_the_same_picture(api):
     assert answers["multipart"]["preprocessing"]["inverted"] is True
 
 
-def test_pixels_input_is_classified_as_sent(api):
+def test_pixels_input_is_classified_as_sent(client):
     pixels = stroke_pixels()
-    r = api.post("/api/predict", json={"pixels": pixels})
+    r = client.post("/api/predict", json={"pixels": pixels})
     assert r.status_code == 200, r.text
     body = r.json()
     check_prediction(body)
@@ -246,27 +246,27 @@ def test_pixels_input_is_classified_as_sent(api):
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "GIF", "BMP", "WEBP", "TIFF"])
-def test_other_image_formats_are_read(api, fmt):
+def test_other_image_formats_are_read(client, fmt):
     data = encode(canvas_one(dx=30, width=18), fmt)
-    r = api.post("/api/predict", files={"file": (f"one.{fmt.lower()}", data, "image/x")})
+    r = client.post("/api/predict", files={"file": (f"one.{fmt.lower()}", data, "image/x")})
     assert r.status_code == 200, r.text
     assert r.json()["label"] == 1
 
 
-def test_a_transparent_canvas_reads_as_ink_on_paper(api):
+def test_a_transparent_canvas_reads_as_ink_on_paper(client):
     """canvas.toDataURL() of black strokes on a cleared canvas: RGBA, background alpha 0."""
-    rgba = api.post("/api/predict", json={"image": data_url(encode(canvas_one(mode="RGBA")))})
-    white = api.post("/api/predict", json={"image": data_url(encode(canvas_one(mode="RGB")))})
+    rgba = client.post("/api/predict", json={"image": data_url(encode(canvas_one(mode="RGBA")))})
+    white = client.post("/api/predict", json={"image": data_url(encode(canvas_one(mode="RGB")))})
     assert rgba.status_code == white.status_code == 200
     assert rgba.json()["label"] == 1
     np.testing.assert_allclose(rgba.json()["input"]["pixels"], white.json()["input"]["pixels"])
 
 
-def test_the_same_digit_off_centre_thick_or_thin_gives_the_same_input(api):
+def test_the_same_digit_off_centre_thick_or_thin_gives_the_same_input(client):
     """Preprocessing puts every drawing of the same stroke in the same 28x28 place."""
     inputs = []
     for dx, dy in [(-80, -40), (0, 0), (90, 60)]:
-        r = api.post("/api/predict", json={"image": data_url(encode(canvas_one(dx, dy)))})
+        r = client.post("/api/predict", json={"image": data_url(encode(canvas_one(dx, dy)))})
         assert r.status_code == 200
         assert r.json()["label"] == 1
         inputs.append(np.array(r.json()["input"]["pixels"]))
@@ -279,8 +279,8 @@ def test_the_same_digit_off_centre_thick_or_thin_gives_the_same_input(api):
 # ------------------------------------------------------------------ explore
 
 
-def test_explore_returns_every_stage_hidden_and_logits(api):
-    r = api.post("/api/explore", json={"image": data_url(encode(canvas_one(dx=50)))})
+def test_explore_returns_every_stage_hidden_and_logits(client):
+    r = client.post("/api/explore", json={"image": data_url(encode(canvas_one(dx=50)))})
     assert r.status_code == 200, r.text
     body = r.json()
     check_prediction(body)
@@ -306,8 +306,8 @@ def test_explore_returns_every_stage_hidden_and_logits(api):
     assert png_of(hidden["png"]).size == (10, 10)
 
 
-def test_explore_values_are_consistent_across_stages(api):
-    r = api.post("/api/explore", params={"values": "true"}, json={"pixels": stroke_pixels()})
+def test_explore_values_are_consistent_across_stages(client):
+    r = client.post("/api/explore", params={"values": "true"}, json={"pixels": stroke_pixels()})
     assert r.status_code == 200, r.text
     stages = {s["name"]: s for s in r.json()["stages"]}
     conv = np.array([m["values"] for m in stages["conv"]["maps"]])
@@ -322,10 +322,10 @@ def test_explore_values_are_consistent_across_stages(api):
     assert stages["pool"]["max"] == pytest.approx(pool.max(), abs=1e-4)
 
 
-def test_explore_and_predict_agree(api):
+def test_explore_and_predict_agree(client):
     payload = {"image": data_url(encode(canvas_one(dx=-20, dy=30)))}
-    predicted = api.post("/api/predict", json=payload).json()
-    explored = api.post("/api/explore", json=payload).json()
+    predicted = client.post("/api/predict", json=payload).json()
+    explored = client.post("/api/explore", json=payload).json()
     for key in ("label", "probabilities", "logits", "top", "input", "preprocessing"):
         assert predicted[key] == explored[key], key
 
@@ -337,7 +337,7 @@ def _stage_names(body):
     return [s["name"] for s in body["preprocessing"]["stages"]]
 
 
-def test_preprocessing_toggles_change_the_stages_and_the_classified_input(api):
+def test_preprocessing_toggles_change_the_stages_and_the_classified_input(client):
     seven = canvas_seven(dx=-60, dy=40)
     payload = {"image": data_url(encode(seven))}
     results = {}
@@ -348,7 +348,7 @@ def test_preprocessing_toggles_change_the_stages_and_the_classified_input(api):
         "no_center": {"center": "false"},
         "none": {"crop": "false", "scale": "false", "center": "false"},
     }.items():
-        r = api.post("/api/predict", params=params, json=payload)
+        r = client.post("/api/predict", params=params, json=payload)
         assert r.status_code == 200, (name, r.text)
         results[name] = r.json()
     assert _stage_names(results["all"]) == ["input", "polarity", "cropped", "scaled", "centered"]
@@ -366,10 +366,10 @@ def test_preprocessing_toggles_change_the_stages_and_the_classified_input(api):
     assert results["all"]["label"] == 7
 
 
-def test_invert_option(api):
+def test_invert_option(client):
     black_on_white = {"image": data_url(encode(canvas_one()))}
-    auto = api.post("/api/predict", json=black_on_white).json()
-    forced_no = api.post("/api/predict", params={"invert": "no"}, json=black_on_white).json()
+    auto = client.post("/api/predict", json=black_on_white).json()
+    forced_no = client.post("/api/predict", params={"invert": "no"}, json=black_on_white).json()
     assert auto["preprocessing"]["inverted"] is True
     assert forced_no["preprocessing"]["inverted"] is False
     assert auto["input"]["pixels"] != forced_no["input"]["pixels"]
@@ -377,13 +377,13 @@ def test_invert_option(api):
     # white ink on black, like MNIST itself: auto leaves it alone, yes inverts it
     mnist_like = Image.eval(canvas_one().convert("L"), lambda v: 255 - v)
     white_on_black = {"image": data_url(encode(mnist_like))}
-    auto2 = api.post("/api/predict", json=white_on_black).json()
+    auto2 = client.post("/api/predict", json=white_on_black).json()
     assert auto2["preprocessing"]["inverted"] is False
     assert auto2["label"] == 1
     np.testing.assert_allclose(auto2["input"]["pixels"], auto["input"]["pixels"], atol=1e-4)
-    yes = api.post("/api/predict", params={"invert": "yes"}, json=white_on_black).json()
+    yes = client.post("/api/predict", params={"invert": "yes"}, json=white_on_black).json()
     assert yes["preprocessing"]["inverted"] is True
-    bad = api.post("/api/predict", params={"invert": "maybe"}, json=white_on_black)
+    bad = client.post("/api/predict", params={"invert": "maybe"}, json=white_on_black)
     assert bad.status_code == 422
 
 
@@ -394,13 +394,13 @@ def _maps(body):
     return {m["name"]: m for m in body["maps"]}
 
 
-def test_convolve_with_the_learned_filters_matches_the_networks_first_layer(api, net):
+def test_convolve_with_the_learned_filters_matches_the_networks_first_layer(client, net):
     pixels = stroke_pixels()
     x = np.array(pixels, dtype=np.float32)[None, None]
     conv = net.trace(x)["conv"][0]  # includes the bias b1
     b1 = net.params["b1"]
     for bias in (False, True):
-        r = api.post(
+        r = client.post(
             "/api/convolve",
             params={"kernels": "learned", "values": "true", "bias": str(bias).lower()},
             json={"pixels": pixels},
@@ -420,12 +420,12 @@ def test_convolve_with_the_learned_filters_matches_the_networks_first_layer(api,
         assert png_of(body["input_png"]).size == (28, 28)
 
 
-def test_convolve_classic_kernels_find_the_edges(api):
+def test_convolve_classic_kernels_find_the_edges(client):
     """A step from 0 (left) to 1 (right): Sobel x answers 4 on the edge, Sobel y nothing."""
     step = np.zeros((28, 28))
     step[:, 14:] = 1.0
-    names = [k["name"] for k in api.get("/api/kernels").json()]
-    r = api.post(
+    names = [k["name"] for k in client.get("/api/kernels").json()]
+    r = client.post(
         "/api/convolve",
         params={"kernels": ",".join(names), "values": "true"},
         json={"pixels": step.tolist()},
@@ -445,16 +445,16 @@ def test_convolve_classic_kernels_find_the_edges(api):
     assert (low, high) == (0.0, 4.0) and maps["sobel_x"]["scale"] == "sequential"
 
 
-def test_convolve_custom_kernel_in_json_and_in_a_form_field(api):
+def test_convolve_custom_kernel_in_json_and_in_a_form_field(client):
     img = Image.new("L", (40, 30), 255)
     ImageDraw.Draw(img).rectangle([10, 5, 19, 24], fill=0)
     kernel = [[1, -1]]  # horizontal difference of brightness
-    as_json = api.post(
+    as_json = client.post(
         "/api/convolve",
         params={"kernels": "", "values": "true"},
         json={"image": data_url(encode(img)), "kernel": kernel},
     )
-    as_form = api.post(
+    as_form = client.post(
         "/api/convolve",
         params={"kernels": "", "values": "true"},
         files={"file": ("r.png", encode(img), "image/png")},
@@ -472,7 +472,7 @@ def test_convolve_custom_kernel_in_json_and_in_a_form_field(api):
     assert got.max() == 1.0 and got.min() == -1.0
 
 
-def test_convolve_rgb_mode_with_a_three_channel_kernel(api):
+def test_convolve_rgb_mode_with_a_three_channel_kernel(client):
     """3-D convolution: a 1x1 kernel per channel picks out one colour."""
     img = Image.new("RGB", (20, 16), (0, 0, 0))
     img.paste((255, 0, 0), (0, 0, 10, 16))  # left half red
@@ -481,7 +481,7 @@ def test_convolve_rgb_mode_with_a_three_channel_kernel(api):
     answers = {}
     for channel in range(3):
         kernel = [[[1.0 if c == channel else 0.0]] for c in range(3)]
-        r = api.post(
+        r = client.post(
             "/api/convolve",
             params={"kernels": "sobel_x", "mode": "rgb", "values": "true"},
             json={"image": url, "kernel": kernel},
@@ -498,7 +498,7 @@ def test_convolve_rgb_mode_with_a_three_channel_kernel(api):
     assert green.max() == 0.0
     assert blue[:, 10:].min() == 1.0 and blue[:, :10].max() == 0.0
     # a 2-D kernel in rgb mode is the same kernel on the channel mean
-    r = api.post(
+    r = client.post(
         "/api/convolve",
         params={"kernels": "", "mode": "rgb", "values": "true"},
         json={"image": url, "kernel": [[1.0]]},
@@ -516,10 +516,10 @@ def test_convolve_rgb_mode_with_a_three_channel_kernel(api):
         (4, 0, "learned"),
     ],
 )
-def test_convolve_stride_and_pad_give_the_formulas_shapes(api, stride, pad, kernel):
+def test_convolve_stride_and_pad_give_the_formulas_shapes(client, stride, pad, kernel):
     img = Image.new("L", (45, 30), 200)
     ImageDraw.Draw(img).ellipse([5, 5, 35, 25], fill=20)
-    r = api.post(
+    r = client.post(
         "/api/convolve",
         params={"kernels": kernel, "stride": stride, "pad": pad, "values": "true"},
         files={"file": ("e.png", encode(img), "image/png")},
@@ -528,7 +528,7 @@ def test_convolve_stride_and_pad_give_the_formulas_shapes(api, stride, pad, kern
     body = r.json()
     assert (body["stride"], body["pad"]) == (stride, pad)
     f = {"sobel_x": 3, "gaussian": 5, "learned": 5}[kernel]
-    size = api.get(
+    size = client.get(
         "/api/conv-output-size", params={"H": 30, "W": 45, "FH": f, "FW": f, "P": pad, "S": stride}
     ).json()
     oh, ow = (30 + 2 * pad - f) // stride + 1, (45 + 2 * pad - f) // stride + 1
@@ -545,10 +545,10 @@ def test_convolve_stride_and_pad_give_the_formulas_shapes(api, stride, pad, kern
     assert body["macs"] == total
 
 
-def test_convolve_relu_and_max_side(api):
+def test_convolve_relu_and_max_side(client):
     img = Image.new("RGB", (600, 300), "white")
     ImageDraw.Draw(img).line([(0, 0), (600, 300)], fill="black", width=30)
-    r = api.post(
+    r = client.post(
         "/api/convolve",
         params={"kernels": "sobel_x,laplacian", "relu": "true", "max_side": 100, "values": "1"},
         files={"file": ("big.png", encode(img), "image/png")},
@@ -561,7 +561,7 @@ def test_convolve_relu_and_max_side(api):
         assert m["shape"] == [48, 98]
         assert np.array(m["values"]).min() >= 0
         assert m["scale"] == "sequential"
-    without = api.post(
+    without = client.post(
         "/api/convolve",
         params={"kernels": "sobel_x", "max_side": 100, "values": "1"},
         files={"file": ("big.png", encode(img), "image/png")},
@@ -569,7 +569,7 @@ def test_convolve_relu_and_max_side(api):
     assert np.array(without["maps"][0]["values"]).min() < 0
 
 
-def test_convolve_accepts_every_input_form(api):
+def test_convolve_accepts_every_input_form(client):
     png = encode(canvas_one())
     forms = [
         {"files": {"file": ("one.png", png, "image/png")}},
@@ -578,7 +578,7 @@ def test_convolve_accepts_every_input_form(api):
     ]
     bodies = []
     for kwargs in forms:
-        r = api.post("/api/convolve", params={"kernels": "sobel_y", "max_side": 64}, **kwargs)
+        r = client.post("/api/convolve", params={"kernels": "sobel_y", "max_side": 64}, **kwargs)
         assert r.status_code == 200, r.text
         bodies.append(r.json())
     assert bodies[0] == bodies[1] == bodies[2]
@@ -588,8 +588,8 @@ def test_convolve_accepts_every_input_form(api):
 # ------------------------------------------------------------------ page, docs, headers
 
 
-def test_the_page_and_its_security_headers(api):
-    r = api.get("/")
+def test_the_page_and_its_security_headers(client):
+    r = client.get("/")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     csp = r.headers["content-security-policy"]
@@ -603,20 +603,20 @@ def test_the_page_and_its_security_headers(api):
     assert scripts and all("src=" in s for s in scripts)
     assert " style=" not in html and "onclick=" not in html.lower()
     for ref in re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html):
-        asset = api.get(ref)
+        asset = client.get(ref)
         assert asset.status_code == 200, ref
         assert asset.headers["x-content-type-options"] == "nosniff"
 
 
-def test_api_responses_carry_the_safe_headers_too(api):
-    for r in (api.get("/api/health"), api.post("/api/predict", content=b"x")):
+def test_api_responses_carry_the_safe_headers_too(client):
+    for r in (client.get("/api/health"), client.post("/api/predict", content=b"x")):
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["x-frame-options"] == "DENY"
         assert r.headers["content-type"].startswith("application/json")
 
 
-def test_openapi_documents_every_route_and_input_form(api):
-    r = api.get("/openapi.json")
+def test_openapi_documents_every_route_and_input_form(client):
+    r = client.get("/openapi.json")
     assert r.status_code == 200
     spec = r.json()
     paths = spec["paths"]
@@ -638,6 +638,6 @@ def test_openapi_documents_every_route_and_input_form(api):
         assert {"multipart/form-data", "application/json", "image/png"} <= set(content)
         assert content["application/json"]["examples"]
         assert {"400", "413", "415", "422"} <= set(op["responses"])
-    docs = api.get("/docs")
+    docs = client.get("/docs")
     assert docs.status_code == 200
     assert "swagger" in docs.text.lower() and "/openapi.json" in docs.text

@@ -1,5 +1,5 @@
 """Every kind of bad input gets a 4xx JSON {"detail": ...} that names the problem, and the
-server keeps serving afterwards. Through HTTP against the real app."""
+app keeps serving afterwards. In process, through FastAPI's TestClient."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from tests.helpers.app import app_client
 from tests.helpers.images import data_url, encode
-from tests.helpers.server import start_server
 
 SMALL_BODY = 100_000
 SMALL_MACS = 2_000_000
@@ -76,92 +76,83 @@ def expect_error(response: httpx.Response, status: int, *words: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def still_serving(api):
+def still_serving(client):
     """After every bad request the server still answers, and correctly."""
     yield
-    r = api.post("/api/predict", json={"image": data_url(GOOD_PNG)})
+    r = client.post("/api/predict", json={"image": data_url(GOOD_PNG)})
     assert r.status_code == 200, r.text
     assert r.json()["label"] == 1
 
 
 @pytest.fixture(scope="module")
-def small_server():
-    """A second server with a 100 KB body limit and a small convolution budget."""
-    env = {
-        "CONV_EXPLORER_MAX_BODY_BYTES": str(SMALL_BODY),
-        "CONV_EXPLORER_MAX_CONVOLVE_MACS": str(SMALL_MACS),
-    }
-    proc, url = start_server(extra_env=env)
-    try:
-        with httpx.Client(base_url=url, timeout=30) as client:
-            yield client
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def small_app():
+    """A second app with a 100 KB body limit and a small convolution budget."""
+    with app_client(max_body_bytes=SMALL_BODY, max_convolve_macs=SMALL_MACS) as small:
+        yield small
 
 
 # ------------------------------------------------------------------ broken or non-image uploads
 
 
 @pytest.mark.parametrize("route", ["/api/predict", "/api/explore", "/api/convolve"])
-def test_truncated_png_is_400_on_every_image_route(api, route):
+def test_truncated_png_is_400_on_every_image_route(client, route):
     half = GOOD_PNG[: len(GOOD_PNG) // 2]
-    r = api.post(route, files={"file": ("half.png", half, "image/png")})
+    r = client.post(route, files={"file": ("half.png", half, "image/png")})
     expect_error(r, 400, "PNG", "truncated")
 
 
-def test_truncated_png_in_a_data_url_is_400(api):
-    r = api.post("/api/predict", json={"image": data_url(GOOD_PNG[:-40])})
+def test_truncated_png_in_a_data_url_is_400(client):
+    r = client.post("/api/predict", json={"image": data_url(GOOD_PNG[:-40])})
     expect_error(r, 400, "truncated")
 
 
-def test_a_flipped_byte_in_the_image_data_is_400(api):
+def test_a_flipped_byte_in_the_image_data_is_400(client):
     data = bytearray(GOOD_PNG)
     at = data.index(b"IDAT") + 20
     data[at : at + 8] = b"\xff" * 8
-    r = api.post("/api/predict", files={"file": ("bad.png", bytes(data), "image/png")})
+    r = client.post("/api/predict", files={"file": ("bad.png", bytes(data), "image/png")})
     expect_error(r, 400, "corrupt")
 
 
-def test_garbage_bytes_as_a_file_is_400(api):
+def test_garbage_bytes_as_a_file_is_400(client):
     garbage = np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes()
-    r = api.post("/api/predict", files={"file": ("photo.png", garbage, "image/png")})
+    r = client.post("/api/predict", files={"file": ("photo.png", garbage, "image/png")})
     expect_error(r, 400, "not an image")
 
 
-def test_a_header_alone_is_400(api):
-    r = api.post("/api/predict", files={"file": ("x.png", GOOD_PNG[:30], "image/png")})
+def test_a_header_alone_is_400(client):
+    r = client.post("/api/predict", files={"file": ("x.png", GOOD_PNG[:30], "image/png")})
     assert r.status_code == 400
     assert "truncated" in detail_text(r) or "corrupt" in detail_text(r)
 
 
-def test_an_empty_file_is_400(api):
-    r = api.post("/api/predict", files={"file": ("empty.png", b"", "image/png")})
+def test_an_empty_file_is_400(client):
+    r = client.post("/api/predict", files={"file": ("empty.png", b"", "image/png")})
     expect_error(r, 400, "empty")
-    r = api.post("/api/predict", content=b"", headers={"content-type": "image/png"})
+    r = client.post("/api/predict", content=b"", headers={"content-type": "image/png"})
     expect_error(r, 400, "empty")
 
 
-def test_html_sent_as_an_image_is_415(api):
+def test_html_sent_as_an_image_is_415(client):
     html = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
-    r = api.post("/api/predict", content=html, headers={"content-type": "image/png"})
+    r = client.post("/api/predict", content=html, headers={"content-type": "image/png"})
     expect_error(r, 415, "HTML", "not a supported image")
-    r = api.post("/api/explore", files={"file": ("page.png", html, "image/png")})
+    r = client.post("/api/explore", files={"file": ("page.png", html, "image/png")})
     expect_error(r, 415, "HTML")
 
 
-def test_svg_is_415_as_a_file_and_as_a_data_url(api):
+def test_svg_is_415_as_a_file_and_as_a_data_url(client):
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28"><circle r="9"/></svg>'
-    r = api.post("/api/predict", files={"file": ("d.svg", svg, "image/svg+xml")})
+    r = client.post("/api/predict", files={"file": ("d.svg", svg, "image/svg+xml")})
     expect_error(r, 415, "SVG")
-    r = api.post("/api/predict", content=svg, headers={"content-type": "image/svg+xml"})
+    r = client.post("/api/predict", content=svg, headers={"content-type": "image/svg+xml"})
     expect_error(r, 415, "SVG")
-    r = api.post("/api/predict", json={"image": data_url(svg, "image/svg+xml")})
+    r = client.post("/api/predict", json={"image": data_url(svg, "image/svg+xml")})
     expect_error(r, 415, "image/svg+xml", "media type")
 
 
-def test_a_plain_text_file_is_415(api):
-    r = api.post("/api/predict", files={"file": ("a.png", b"just some words\n", "image/png")})
+def test_a_plain_text_file_is_415(client):
+    r = client.post("/api/predict", files={"file": ("a.png", b"just some words\n", "image/png")})
     expect_error(r, 415, "text")
 
 
@@ -169,69 +160,70 @@ def test_a_plain_text_file_is_415(api):
     ("content_type", "shown"),
     [("text/plain", "text/plain"), ("application/xml", "application/xml"), (None, "none")],
 )
-def test_unsupported_content_types_are_415(api, content_type, shown):
+def test_unsupported_content_types_are_415(client, content_type, shown):
     headers = {"content-type": content_type} if content_type else {}
-    r = api.post("/api/predict", content=b"hello", headers=headers)
+    r = client.post("/api/predict", content=b"hello", headers=headers)
     text = expect_error(r, 415, "unsupported content type", shown)
     assert "multipart/form-data" in text and "pixels" in text  # says what to send instead
 
 
-def test_unknown_routes_and_wrong_methods_are_json_4xx(api):
-    expect_error(api.get("/api/nothing-here"), 404, "not found")
-    expect_error(api.get("/api/predict"), 405, "method not allowed")
-    expect_error(api.delete("/api/model"), 405, "method not allowed")
+def test_unknown_routes_and_wrong_methods_are_json_4xx(client):
+    expect_error(client.get("/api/nothing-here"), 404, "not found")
+    expect_error(client.get("/api/predict"), 405, "method not allowed")
+    expect_error(client.delete("/api/model"), 405, "method not allowed")
 
 
-def test_a_form_without_a_file_is_422(api):
-    r = api.post("/api/predict", data={"image": "x"}, files={"other": ("a.png", GOOD_PNG)})
+def test_a_form_without_a_file_is_422(client):
+    r = client.post("/api/predict", data={"image": "x"}, files={"other": ("a.png", GOOD_PNG)})
     expect_error(r, 422, "no 'file'")
 
 
 # ------------------------------------------------------------------ sizes
 
 
-def test_an_over_size_body_is_413(small_server):
+def test_an_over_size_body_is_413(small_app):
     big = encode(Image.effect_noise((300, 300), 80).convert("RGB"))
     assert len(big) > 2 * SMALL_BODY
-    r = small_server.post("/api/predict", files={"file": ("big.png", big, "image/png")})
+    r = small_app.post("/api/predict", files={"file": ("big.png", big, "image/png")})
     expect_error(r, 413, "over the limit", str(SMALL_BODY))
-    r = small_server.post("/api/predict", json={"image": data_url(big)})
+    r = small_app.post("/api/predict", json={"image": data_url(big)})
     expect_error(r, 413, str(SMALL_BODY))
-    r = small_server.post("/api/convolve", content=big, headers={"content-type": "image/png"})
+    r = small_app.post("/api/convolve", content=big, headers={"content-type": "image/png"})
     expect_error(r, 413, str(SMALL_BODY))
-    assert small_server.get("/api/health").status_code == 200
+    assert small_app.get("/api/health").status_code == 200
 
 
-def test_an_over_size_body_without_content_length_is_413(small_server):
+def test_an_over_size_body_without_content_length_is_413(small_app):
     """A chunked body (no Content-Length) is counted as it streams in."""
 
     def chunks():
         for _ in range(20):
             yield b"\x00" * 10_000
 
-    r = small_server.post("/api/predict", content=chunks(), headers={"content-type": "image/png"})
+    r = small_app.post("/api/predict", content=chunks(), headers={"content-type": "image/png"})
     expect_error(r, 413, "over the limit")
-    assert small_server.get("/api/health").status_code == 200
+    assert small_app.get("/api/health").status_code == 200
 
 
-def test_a_body_under_the_small_limit_still_works(small_server):
-    r = small_server.post("/api/predict", json={"image": data_url(GOOD_PNG)})
+def test_a_body_under_the_small_limit_still_works(small_app):
+    r = small_app.post("/api/predict", json={"image": data_url(GOOD_PNG)})
     assert r.status_code == 200 and r.json()["label"] == 1
 
 
 @pytest.mark.parametrize(("width", "height"), [(30000, 30000), (7000, 7000), (100_000, 500)])
-def test_huge_image_dimensions_are_413_before_decoding(api, width, height):
-    r = api.post("/api/predict", files={"file": ("bomb.png", png_claiming(width, height))})
+def test_huge_image_dimensions_are_413_before_decoding(client, width, height):
+    r = client.post("/api/predict", files={"file": ("bomb.png", png_claiming(width, height))})
     text = expect_error(r, 413, "pixels", "the limit is 40000000")
     assert "decompression bomb" in text or f"{width}x{height}" in text
 
 
-def test_a_real_1bit_bomb_png_is_413(api):
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # in process
+def test_a_real_1bit_bomb_png_is_413(client):
     bomb = Image.new("1", (12000, 12000))
     buf = io.BytesIO()
     bomb.save(buf, "PNG", optimize=True)
     assert len(buf.getvalue()) < 100_000
-    r = api.post("/api/convolve", files={"file": ("bomb.png", buf.getvalue(), "image/png")})
+    r = client.post("/api/convolve", files={"file": ("bomb.png", buf.getvalue(), "image/png")})
     expect_error(r, 413, "12000x12000", "limit")
 
 
@@ -263,61 +255,61 @@ def test_a_real_1bit_bomb_png_is_413(api):
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) and v and isinstance(v[0], str) else "",
 )
-def test_bad_pixels_are_422_naming_the_place(api, pixels, words):
-    r = api.post("/api/predict", json={"pixels": pixels})
+def test_bad_pixels_are_422_naming_the_place(client, pixels, words):
+    r = client.post("/api/predict", json={"pixels": pixels})
     expect_error(r, 422, *words)
 
 
-def test_deeply_nested_json_is_refused_before_parsing(api):
+def test_deeply_nested_json_is_refused_before_parsing(client):
     body = b'{"pixels": ' + b"[" * 5000 + b"]" * 5000 + b"}"
-    r = api.post("/api/explore", content=body, headers={"content-type": "application/json"})
+    r = client.post("/api/explore", content=body, headers={"content-type": "application/json"})
     expect_error(r, 422, "nests too many arrays")
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
-def test_nan_and_infinity_in_raw_json_are_refused(api, constant):
+def test_nan_and_infinity_in_raw_json_are_refused(client, constant):
     text = json.dumps({"pixels": zeros()})
     text = text.replace("0.0", constant, 1)
-    r = api.post("/api/predict", content=text, headers={"content-type": "application/json"})
+    r = client.post("/api/predict", content=text, headers={"content-type": "application/json"})
     assert 400 <= r.status_code < 500
     expect_error(r, r.status_code, constant.lstrip("-"))
 
 
-def test_a_number_too_large_for_a_float_is_refused(api):
+def test_a_number_too_large_for_a_float_is_refused(client):
     text = json.dumps({"pixels": zeros()}).replace("0.0", "1e999", 1)
-    r = api.post("/api/predict", content=text, headers={"content-type": "application/json"})
+    r = client.post("/api/predict", content=text, headers={"content-type": "application/json"})
     expect_error(r, 422, "pixels[0][0]", "Infinity")
 
 
 # ------------------------------------------------------------------ JSON bodies
 
 
-def test_an_empty_json_body_is_422(api):
-    r = api.post("/api/predict", content=b"", headers={"content-type": "application/json"})
+def test_an_empty_json_body_is_422(client):
+    r = client.post("/api/predict", content=b"", headers={"content-type": "application/json"})
     expect_error(r, 422, "empty")
-    r = api.post("/api/predict", content=b"  \n", headers={"content-type": "application/json"})
+    r = client.post("/api/predict", content=b"  \n", headers={"content-type": "application/json"})
     expect_error(r, 422, "empty")
 
 
 @pytest.mark.parametrize("body", [b"[1, 2, 3]", b'"data:image/png;base64,AAAA"', b"42", b"null"])
-def test_json_that_is_not_an_object_is_422(api, body):
-    r = api.post("/api/explore", content=body, headers={"content-type": "application/json"})
+def test_json_that_is_not_an_object_is_422(client, body):
+    r = client.post("/api/explore", content=body, headers={"content-type": "application/json"})
     expect_error(r, 422, "must be an object")
 
 
-def test_malformed_json_is_400(api):
-    r = api.post(
+def test_malformed_json_is_400(client):
+    r = client.post(
         "/api/predict", content=b'{"pixels": [[0, 1', headers={"content-type": "application/json"}
     )
     expect_error(r, 400, "not valid JSON")
 
 
-def test_both_image_and_pixels_or_neither_is_422(api):
-    r = api.post("/api/predict", json={"image": data_url(GOOD_PNG), "pixels": zeros()})
+def test_both_image_and_pixels_or_neither_is_422(client):
+    r = client.post("/api/predict", json={"image": data_url(GOOD_PNG), "pixels": zeros()})
     expect_error(r, 422, "exactly one", "image", "pixels")
-    r = api.post("/api/predict", json={})
+    r = client.post("/api/predict", json={})
     expect_error(r, 422, "exactly one")
-    r = api.post("/api/predict", json={"picture": data_url(GOOD_PNG)})
+    r = client.post("/api/predict", json={"picture": data_url(GOOD_PNG)})
     expect_error(r, 422, "exactly one")
 
 
@@ -334,21 +326,21 @@ def test_both_image_and_pixels_or_neither_is_422(api):
         (["data:image/png;base64,AAAA"], 422, ["data URL string"]),
     ],
 )
-def test_bad_data_urls(api, image, status, words):
-    r = api.post("/api/predict", json={"image": image})
+def test_bad_data_urls(client, image, status, words):
+    r = client.post("/api/predict", json={"image": image})
     expect_error(r, status, *words)
 
 
 # ------------------------------------------------------------------ kernels, stride, pad
 
 
-def test_an_unknown_kernel_name_is_422_listing_the_known_ones(api):
-    r = api.post("/api/convolve", params={"kernels": "sobel_x,bogus"}, json={"pixels": zeros()})
+def test_an_unknown_kernel_name_is_422_listing_the_known_ones(client):
+    r = client.post("/api/convolve", params={"kernels": "sobel_x,bogus"}, json={"pixels": zeros()})
     expect_error(r, 422, "unknown kernel 'bogus'", "learned", "sobel_x", "gaussian")
 
 
-def test_no_kernel_at_all_is_422(api):
-    r = api.post("/api/convolve", params={"kernels": ""}, json={"pixels": zeros()})
+def test_no_kernel_at_all_is_422(client):
+    r = client.post("/api/convolve", params={"kernels": ""}, json={"pixels": zeros()})
     expect_error(r, 422, "no kernels")
 
 
@@ -367,16 +359,16 @@ def test_no_kernel_at_all_is_422(api):
         ([[[1.0]], [[1.0]], [[1.0]]], ["3 channels", "mode=rgb"]),
     ],
 )
-def test_bad_custom_kernels_are_422(api, kernel, words):
-    r = api.post(
+def test_bad_custom_kernels_are_422(client, kernel, words):
+    r = client.post(
         "/api/convolve", params={"kernels": ""}, json={"pixels": zeros(), "kernel": kernel}
     )
     expect_error(r, 422, *words)
 
 
-def test_a_kernel_with_the_wrong_channel_count_in_rgb_mode_is_422(api):
+def test_a_kernel_with_the_wrong_channel_count_in_rgb_mode_is_422(client):
     kernel = [[[1.0]], [[1.0]]]
-    r = api.post(
+    r = client.post(
         "/api/convolve",
         params={"kernels": "", "mode": "rgb"},
         json={"image": data_url(GOOD_PNG), "kernel": kernel},
@@ -392,8 +384,8 @@ def test_a_kernel_with_the_wrong_channel_count_in_rgb_mode_is_422(api):
         ("[[1, 1], [1, 1]", ["not valid JSON"]),
     ],
 )
-def test_bad_kernel_form_fields_are_422(api, text, words):
-    r = api.post(
+def test_bad_kernel_form_fields_are_422(client, text, words):
+    r = client.post(
         "/api/convolve",
         params={"kernels": ""},
         files={"file": ("d.png", GOOD_PNG, "image/png")},
@@ -416,33 +408,33 @@ def test_bad_kernel_form_fields_are_422(api, text, words):
         ({"relu": "perhaps"}, ["relu", "bool"]),
     ],
 )
-def test_bad_query_parameters_are_422(api, params, words):
-    r = api.post("/api/convolve", params=params, json={"pixels": zeros()})
+def test_bad_query_parameters_are_422(client, params, words):
+    r = client.post("/api/convolve", params=params, json={"pixels": zeros()})
     expect_error(r, 422, *words)
 
 
 @pytest.mark.parametrize("params", [{"crop": "maybe"}, {"invert": "sometimes"}])
-def test_bad_preprocessing_options_are_422(api, params):
-    r = api.post("/api/predict", params=params, json={"image": data_url(GOOD_PNG)})
+def test_bad_preprocessing_options_are_422(client, params):
+    r = client.post("/api/predict", params=params, json={"image": data_url(GOOD_PNG)})
     expect_error(r, 422, next(iter(params)))
 
 
-def test_a_filter_larger_than_the_padded_image_is_422(api):
+def test_a_filter_larger_than_the_padded_image_is_422(client):
     tiny = encode(Image.new("L", (8, 6), 128))
-    r = api.post(
+    r = client.post(
         "/api/convolve",
         params={"kernels": "", "pad": 0},
         json={"image": data_url(tiny), "kernel": [[1.0] * 7] * 7},
     )
     expect_error(r, 422, "FH=7", "larger than the padded input", "H+2P=6")
-    r = api.post(
+    r = client.post(
         "/api/convolve",
         params={"kernels": "", "pad": 1},
         json={"image": data_url(tiny), "kernel": [[1.0] * 11] * 5},
     )
     expect_error(r, 422, "FW=11", "W+2P=10")
     # the same kernel with enough padding works
-    r = api.post(
+    r = client.post(
         "/api/convolve",
         params={"kernels": "", "pad": 2},
         json={"image": data_url(tiny), "kernel": [[1.0] * 11] * 5},
@@ -451,10 +443,10 @@ def test_a_filter_larger_than_the_padded_image_is_422(api):
     assert r.json()["maps"][0]["shape"] == [6, 2]
 
 
-def test_the_compute_budget_is_enforced(small_server):
+def test_the_compute_budget_is_enforced(small_app):
     photo = Image.effect_noise((200, 150), 40).convert("RGB")
     data = encode(photo, "JPEG")
-    r = small_server.post(
+    r = small_app.post(
         "/api/convolve",
         params={"kernels": "learned,sobel_x,gaussian", "max_side": 1024, "mode": "rgb"},
         files={"file": ("photo.jpg", data, "image/jpeg")},
@@ -462,7 +454,7 @@ def test_the_compute_budget_is_enforced(small_server):
     text = expect_error(r, 422, "multiply-adds", "limit", f"{SMALL_MACS:,}")
     assert "smaller image" in text
     # the same picture with a larger stride fits the budget, and reports its cost
-    r = small_server.post(
+    r = small_app.post(
         "/api/convolve",
         params={"kernels": "sobel_x", "max_side": 1024, "stride": 4},
         files={"file": ("photo.jpg", data, "image/jpeg")},
@@ -485,66 +477,24 @@ def test_the_compute_budget_is_enforced(small_server):
     ids=["white", "transparent", "black", "grey"],
 )
 @pytest.mark.parametrize("route", ["/api/predict", "/api/explore"])
-def test_an_empty_canvas_is_422(api, canvas, route):
-    r = api.post(route, json={"image": data_url(encode(canvas))})
+def test_an_empty_canvas_is_422(client, canvas, route):
+    r = client.post(route, json={"image": data_url(encode(canvas))})
     expect_error(r, 422, "no ink")
 
 
-def test_a_stray_dot_is_an_empty_canvas(api):
+def test_a_stray_dot_is_an_empty_canvas(client):
     img = Image.new("RGB", (280, 280), "white")
     img.putpixel((140, 140), (0, 0, 0))
-    r = api.post("/api/predict", files={"file": ("dot.png", encode(img), "image/png")})
+    r = client.post("/api/predict", files={"file": ("dot.png", encode(img), "image/png")})
     expect_error(r, 422, "no ink")
 
 
-def test_the_server_still_gives_the_same_answer_after_all_this(api):
+def test_the_server_still_gives_the_same_answer_after_all_this(client):
     pixels = zeros()
     for row in range(4, 24):
         pixels[row][13:16] = [1.0, 1.0, 1.0]
-    first = api.post("/api/explore", json={"pixels": pixels}).json()
+    first = client.post("/api/explore", json={"pixels": pixels}).json()
     for bad in (b"", b"{", b"[]", b'{"pixels": 1}', b'{"image": "data:,"}'):
-        r = api.post("/api/explore", content=bad, headers={"content-type": "application/json"})
+        r = client.post("/api/explore", content=bad, headers={"content-type": "application/json"})
         assert 400 <= r.status_code < 500
-    assert api.post("/api/explore", json={"pixels": pixels}).json() == first
-
-
-# ------------------------------------------------------------------ resources
-
-
-def _peak_rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM in /proc status")
-
-
-def test_a_convolution_within_the_budget_does_not_take_hundreds_of_megabytes():
-    """One 15x15x3 kernel on a 470x470 colour picture is about 140 M multiply-adds, inside the
-    default budget of 150 M. The budget bounds the work; the memory must stay bounded too, or a
-    few concurrent requests exhaust the machine. A convolution needs O(OH*OW) memory: an
-    im2col matrix of OH*OW x C*FH*FW float32 (4 bytes per multiply-add, here 560 MB) is not."""
-    proc, url = start_server()
-    try:
-        yy, xx = np.mgrid[0:470, 0:470]
-        photo = np.stack([xx % 256, yy % 256, (xx + yy) % 256], axis=-1).astype(np.uint8)
-        data = encode(Image.fromarray(photo))
-        kernel = json.dumps(np.full((3, 15, 15), 1 / 675).round(6).tolist())
-        with httpx.Client(base_url=url, timeout=60) as client:
-            warm = client.post("/api/predict", json={"image": data_url(GOOD_PNG)})
-            assert warm.status_code == 200
-            before = _peak_rss_mb(proc.pid)
-            r = client.post(
-                "/api/convolve",
-                params={"kernels": "", "mode": "rgb", "max_side": 1024},
-                files={"file": ("photo.png", data, "image/png")},
-                data={"kernel": kernel},
-            )
-            assert r.status_code == 200, r.text
-            assert r.json()["macs"] == 456 * 456 * 675
-            grown = _peak_rss_mb(proc.pid) - before
-            assert client.get("/api/health").status_code == 200
-        assert grown < 150, f"one convolution raised the server's peak memory by {grown:.0f} MB"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    assert client.post("/api/explore", json={"pixels": pixels}).json() == first

@@ -1,4 +1,4 @@
-"""Pictures of every awkward kind, sent over HTTP: each is read the way a person expects."""
+"""Pictures of every awkward kind, sent to the app: each is read the way a person expects."""
 
 from __future__ import annotations
 
@@ -27,58 +27,58 @@ def _digit_seven(size=(280, 280)) -> Image.Image:
     return img
 
 
-def _label(api, data: bytes, name: str, mime: str) -> int:
-    response = api.post("/api/predict", files={"file": (name, data, mime)})
+def _label(client, data: bytes, name: str, mime: str) -> int:
+    response = client.post("/api/predict", files={"file": (name, data, mime)})
     assert response.status_code == 200, response.text
     return response.json()["label"]
 
 
-def test_an_animated_gif_is_read_from_its_first_frame(api):
+def test_an_animated_gif_is_read_from_its_first_frame(client):
     frames = [_digit_one().convert("P"), _digit_seven().convert("P")]
     data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
     assert Image.open(io.BytesIO(data)).n_frames == 2
-    assert _label(api, data, "anim.gif", "image/gif") == 1
+    assert _label(client, data, "anim.gif", "image/gif") == 1
     reversed_data = encode(frames[1], "GIF", save_all=True, append_images=frames[:1])
-    assert _label(api, reversed_data, "anim.gif", "image/gif") == 7
+    assert _label(client, reversed_data, "anim.gif", "image/gif") == 7
 
 
-def test_a_16_bit_png_is_scaled_from_its_full_range(api):
+def test_a_16_bit_png_is_scaled_from_its_full_range(client):
     eight_bit = np.asarray(_digit_seven(), dtype=np.uint16)
     img = Image.fromarray(eight_bit * 257)  # 0..65535
     assert img.mode.startswith("I")
-    assert _label(api, encode(img, "PNG"), "deep.png", "image/png") == 7
+    assert _label(client, encode(img, "PNG"), "deep.png", "image/png") == 7
 
 
-def test_a_palette_png_with_a_transparent_background_reads_as_ink_on_white(api):
+def test_a_palette_png_with_a_transparent_background_reads_as_ink_on_white(client):
     img = _digit_seven().convert("P")
     data = encode(img, "PNG", transparency=255)  # the white paper becomes transparent
     assert Image.open(io.BytesIO(data)).mode == "P"
-    assert _label(api, data, "palette.png", "image/png") == 7
+    assert _label(client, data, "palette.png", "image/png") == 7
 
 
-def test_a_cmyk_jpeg_is_converted_before_reading(api):
+def test_a_cmyk_jpeg_is_converted_before_reading(client):
     img = _digit_seven().convert("CMYK")
     data = encode(img, "JPEG", quality=95)
     assert Image.open(io.BytesIO(data)).mode == "CMYK"
-    assert _label(api, data, "print.jpg", "image/jpeg") == 7
+    assert _label(client, data, "print.jpg", "image/jpeg") == 7
 
 
 @pytest.mark.parametrize("orientation", [6, 8])
-def test_an_exif_rotated_photo_is_turned_upright_first(api, orientation):
+def test_an_exif_rotated_photo_is_turned_upright_first(client, orientation):
     # A '1' lying on its side, stored sideways with an EXIF tag that says "rotate 90 degrees".
     lying = _digit_one(size=(280, 280)).rotate(90, expand=True).convert("RGB")
     exif = Image.Exif()
     exif[0x0112] = orientation
     data = encode(lying, "JPEG", exif=exif.tobytes(), quality=95)
-    assert _label(api, data, "phone.jpg", "image/jpeg") == 1
+    assert _label(client, data, "phone.jpg", "image/jpeg") == 1
     plain = encode(lying, "JPEG", quality=95)  # same pixels without the tag: not upright
-    assert _label(api, plain, "phone.jpg", "image/jpeg") != 1
+    assert _label(client, plain, "phone.jpg", "image/jpeg") != 1
 
 
-def test_white_ink_on_black_is_not_inverted(api):
+def test_white_ink_on_black_is_not_inverted(client):
     img = _digit_seven()
     inverted = Image.eval(img, lambda v: 255 - v)
-    response = api.post(
+    response = client.post(
         "/api/predict", files={"file": ("dark.png", encode(inverted, "PNG"), "image/png")}
     )
     body = response.json()

@@ -1,5 +1,5 @@
 """Parity: the numbers the API returns are the engine's own forward pass on the same 28x28
-input, for real MNIST test digits sent over HTTP."""
+input, for real MNIST test digits sent to the app."""
 
 from __future__ import annotations
 
@@ -39,12 +39,12 @@ def _maps(body: dict, stage: str) -> np.ndarray:
     return np.array([m["values"] for m in found["maps"]], dtype=np.float64)
 
 
-def test_explore_values_equal_the_engines_forward_pass(api, net, digits):
+def test_explore_values_equal_the_engines_forward_pass(client, net, digits):
     images, labels = digits
     correct = 0
     for image, label in zip(images, labels, strict=True):
         pixels = image.tolist()
-        r = api.post("/api/explore", params={"values": "true"}, json={"pixels": pixels})
+        r = client.post("/api/explore", params={"values": "true"}, json={"pixels": pixels})
         assert r.status_code == 200, r.text
         body = r.json()
         trace = net.trace(image[None, None])
@@ -61,12 +61,12 @@ def test_explore_values_equal_the_engines_forward_pass(api, net, digits):
     assert correct >= len(labels) - 1  # real digits: the network gets (nearly) all right
 
 
-def test_predict_classifies_exactly_the_pixels_it_was_sent(api, net, digits):
+def test_predict_classifies_exactly_the_pixels_it_was_sent(client, net, digits):
     images, _ = digits
     for image in images:
         pixels = image.tolist()
-        predicted = api.post("/api/predict", json={"pixels": pixels}).json()
-        explored = api.post("/api/explore", json={"pixels": pixels}).json()
+        predicted = client.post("/api/predict", json={"pixels": pixels}).json()
+        explored = client.post("/api/explore", json={"pixels": pixels}).json()
         np.testing.assert_allclose(predicted["input"]["pixels"], image, atol=6e-5)
         assert predicted["probabilities"] == explored["probabilities"]
         assert predicted["logits"] == explored["logits"]
@@ -74,7 +74,7 @@ def test_predict_classifies_exactly_the_pixels_it_was_sent(api, net, digits):
         np.testing.assert_allclose(predicted["probabilities"], probs, atol=1e-5)
 
 
-def test_an_mnist_digit_as_a_png_with_preprocessing_off_is_the_same_input(api, net, digits):
+def test_an_mnist_digit_as_a_png_with_preprocessing_off_is_the_same_input(client, net, digits):
     """A 28x28 white-on-black PNG of the digit, preprocessing switched off: the API classifies
     the identical array (8-bit PNG keeps k/255 exactly) and returns the engine's numbers."""
     images, _ = digits
@@ -82,7 +82,7 @@ def test_an_mnist_digit_as_a_png_with_preprocessing_off_is_the_same_input(api, n
         buf = io.BytesIO()
         Image.fromarray(np.round(image * 255).astype(np.uint8)).save(buf, "PNG")
         url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-        r = api.post(
+        r = client.post(
             "/api/explore",
             params={"invert": "no", "crop": "false", "scale": "false", "center": "false"},
             json={"image": url},
@@ -95,13 +95,13 @@ def test_an_mnist_digit_as_a_png_with_preprocessing_off_is_the_same_input(api, n
         )
 
 
-def test_for_a_drawn_digit_the_numbers_are_the_forward_pass_of_the_input_shown(api, net):
+def test_for_a_drawn_digit_the_numbers_are_the_forward_pass_of_the_input_shown(client, net):
     """Whatever preprocessing did, the probabilities belong to the 28x28 input the API shows."""
     canvas = Image.new("L", (280, 280), 255)
     ImageDraw.Draw(canvas).line([(60, 60), (200, 60), (110, 230)], fill=0, width=16)
     buf = io.BytesIO()
     canvas.save(buf, "PNG")
-    r = api.post("/api/explore", files={"file": ("seven.png", buf.getvalue(), "image/png")})
+    r = client.post("/api/explore", files={"file": ("seven.png", buf.getvalue(), "image/png")})
     assert r.status_code == 200, r.text
     body = r.json()
     shown = np.array(body["input"]["pixels"], dtype=np.float32)  # rounded to 4 decimals

@@ -82,10 +82,10 @@ def drawings():
     return out
 
 
-def accuracy(api, drawings, params=None) -> tuple[float, list[str]]:
+def accuracy(client, drawings, params=None) -> tuple[float, list[str]]:
     wrong = []
     for url, label, what in drawings:
-        r = api.post("/api/predict", params=params or {}, json={"image": url})
+        r = client.post("/api/predict", params=params or {}, json={"image": url})
         assert r.status_code == 200, (what, r.text)
         got = r.json()["label"]
         if got != label:
@@ -94,8 +94,8 @@ def accuracy(api, drawings, params=None) -> tuple[float, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def with_preprocessing(api, drawings):
-    return accuracy(api, drawings)
+def with_preprocessing(client, drawings):
+    return accuracy(client, drawings)
 
 
 def test_drawings_really_vary(drawings):
@@ -111,8 +111,8 @@ def test_drawn_digits_are_classified_at_least_97_percent_right(with_preprocessin
     assert acc >= MIN_ACCURACY, f"accuracy {acc:.3f}; wrong: " + "; ".join(wrong)
 
 
-def test_without_preprocessing_the_same_drawings_fail(api, drawings, with_preprocessing):
+def test_without_preprocessing_the_same_drawings_fail(client, drawings, with_preprocessing):
     acc, _ = with_preprocessing
-    raw, _ = accuracy(api, drawings, {"crop": "false", "scale": "false", "center": "false"})
+    raw, _ = accuracy(client, drawings, {"crop": "false", "scale": "false", "center": "false"})
     print(f"with preprocessing {acc:.3f}, without {raw:.3f}")
     assert raw <= acc - MIN_GAIN, f"with preprocessing {acc:.3f}, without {raw:.3f}"

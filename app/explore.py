@@ -20,8 +20,13 @@ DIGIT_WORK_SIDE = 1024  # uploads are shrunk to this longer side before digit pr
 
 STAGES = (
     ("conv", "Convolution: W1 * x + b1", "diverging"),
-    ("relu", "ReLU: max(0, conv)", "sequential"),
-    ("pool", "Max pooling 2x2, stride 2", "sequential"),
+    ("relu", "ReLU: max(0, conv)", "diverging"),
+    ("pool", "Max pooling 2x2, stride 2", "diverging"),
+)
+# How /api/convolve colours its maps, stated once per response (the page's legend repeats it).
+STRETCH_RULE = (
+    "gray, each map stretched from its own minimum (black) to its own maximum (white); "
+    "a map's range is that [minimum, maximum]"
 )
 
 
@@ -33,15 +38,23 @@ def _rounded(a: np.ndarray, digits: int = 5) -> list:
     return np.round(a.astype(np.float64), digits).tolist()
 
 
-def _render(a: np.ndarray, scale: str, limit: float) -> str:
-    if scale == "diverging":
-        return render_signed(a, limit)
-    return render_sequential(a, limit)
-
-
 def _symmetric_limit(a: np.ndarray) -> float:
     """Half-width of a diverging scale centred on 0 (never 0, so blank maps still render)."""
     return float(max(np.abs(a).max(initial=0.0), 1e-6))
+
+
+def _split_range(a: np.ndarray) -> tuple[float, float]:
+    """[low <= 0, high >= 0] of a diverging scale with each sign scaled to its own extreme.
+
+    A symmetric limit lets the larger sign wash the other out: conv maps of a drawn digit run
+    to -5.2 but only to +1.9, so every positive response was a pale orange.
+    """
+    return min(float(a.min(initial=0.0)), 0.0), max(float(a.max(initial=0.0)), 0.0)
+
+
+def _render_split(a: np.ndarray, low: float, high: float) -> str:
+    """PNG of a on the split diverging scale: negatives / -low, positives / high."""
+    return render_signed(np.where(a < 0, a / -min(low, -1e-6), a / max(high, 1e-6)), 1.0)
 
 
 def prediction(probs: np.ndarray, logits: np.ndarray) -> dict:
@@ -61,11 +74,12 @@ def predict_digit(net: SimpleConvNet, digit: np.ndarray) -> dict:
 
 
 def stage_view(name: str, title: str, maps: np.ndarray, scale: str, values: bool) -> dict:
-    """Every filter's map at one stage, on one colour scale so the maps compare."""
-    if scale == "diverging":
-        low, high = -_symmetric_limit(maps), _symmetric_limit(maps)
-    else:
-        low, high = 0.0, float(max(maps.max(initial=0.0), 1e-6))
+    """Every filter's map at one stage, on one colour scale so the maps compare.
+
+    Every stage uses the split diverging scale (range = [low, high], see _split_range): ReLU
+    and pooling keep the conv's positive values, so those keep their colours; the purple goes.
+    """
+    low, high = _split_range(maps)
     return {
         "name": name,
         "title": title,
@@ -77,7 +91,7 @@ def stage_view(name: str, title: str, maps: np.ndarray, scale: str, values: bool
         "maps": [
             {
                 "index": i,
-                "png": _render(m, scale, high),
+                "png": _render_split(m, low, high),
                 "values": _rounded(m) if values else None,
             }
             for i, m in enumerate(maps)
@@ -146,7 +160,11 @@ def convolve_image(
     values: bool,
     max_macs: int,
 ) -> dict:
-    """image (C, H, W) 0..1 through each kernel; every response map with its own scale."""
+    """image (C, H, W) 0..1 through each kernel.
+
+    One colour rule for every map (STRETCH_RULE): gray from each map's minimum to its maximum,
+    so a blur or the identity kernel looks like the photo and an edge map like an embossed one.
+    """
     shapes, macs = convolution_cost(image.shape, kernels, stride, pad)
     if macs > max_macs:
         raise ComputeBudgetError(
@@ -159,16 +177,14 @@ def convolve_image(
         m = conv_single_by_taps(x, k.weights, k.bias, stride, pad)
         if relu:
             m = np.maximum(m, 0)
-        signed = bool(m.min() < 0)
-        limit = _symmetric_limit(m) if signed else float(max(m.max(initial=0.0), 1e-6))
+        low, high = float(m.min()), float(m.max())
         maps.append(
             {
                 "name": k.name,
                 "shape": [oh.size, ow.size],
                 "exact": oh.exact and ow.exact,
-                "scale": "diverging" if signed else "sequential",
-                "range": [-round(limit, 6) if signed else 0.0, round(limit, 6)],
-                "png": render_signed(m, limit) if signed else render_sequential(m, limit),
+                "range": [round(low, 6), round(high, 6)],
+                "png": render_gray(m, low, high if high > low else low + 1e-6, ink_white=True),
                 "values": _rounded(m, 4) if values else None,
             }
         )
@@ -179,6 +195,8 @@ def convolve_image(
         "stride": stride,
         "pad": pad,
         "macs": macs,
+        "scale": "gray",
+        "scale_rule": STRETCH_RULE,
         "maps": maps,
     }
 

@@ -54,8 +54,12 @@ class Stage(BaseModel):
     name: str = Field(examples=["conv"])
     title: str
     shape: list[int] = Field(examples=[[30, 24, 24]])
-    scale: str = Field(description="'diverging' (signed, centred on 0) or 'sequential' (>= 0)")
-    range: list[float] = Field(description="the value range the colour scale spans")
+    scale: str = Field(
+        description="'diverging': purple < 0, near-white 0, orange > 0, each sign scaled to its "
+        "own extreme (range[0] is the darkest purple, range[1] the darkest orange), the same at "
+        "every stage, so ReLU and pooling keep the conv's colours for the values they keep"
+    )
+    range: list[float] = Field(description="[min(0, min), max(0, max)]: the scale's two ends")
     min: float
     max: float
     maps: list[FeatureMap]
@@ -93,8 +97,7 @@ class ResponseMap(BaseModel):
     name: str = Field(examples=["sobel_x"])
     shape: list[int]
     exact: bool = Field(description="(H + 2P - FH) divisible by S in both directions")
-    scale: str
-    range: list[float]
+    range: list[float] = Field(description="[min, max] of the map: black and white in its PNG")
     png: str
     values: list[list[float]] | None = None
 
@@ -105,6 +108,8 @@ class Convolution(BaseModel):
     stride: int
     pad: int
     macs: int = Field(description="multiply-adds this call cost")
+    scale: str = Field(examples=["gray"], description="the one colour scale of every map")
+    scale_rule: str = Field(description="how each map is put on that scale, in words")
     maps: list[ResponseMap]
 
 

@@ -58,7 +58,11 @@ export function createMaps(root, filters, onSelect) {
     if (!s) return;
     const [n, mh, mw] = s.shape;
     stageTitle.textContent = `${s.title} — ${n} maps of ${mh}×${mw}, values from ${fmt(s.min)} to ${fmt(s.max)}`;
-    stageLegend.replaceChildren(legend({ scale: s.scale, range: s.range, label: `${stage} value` }));
+    const rule =
+      s.range[0] < 0
+        ? `Each sign has its own end: the darkest purple is ${fmt(s.range[0], 2)}, the darkest orange ${fmt(s.range[1], 2)}.`
+        : `Values ≥ 0 in the conv map's orange: only the purple (the negatives) is gone.`;
+    stageLegend.replaceChildren(legend({ scale: s.scale, range: s.range, label: `${stage} value`, rule }));
     grid.setAttribute("aria-label", `${n} feature maps ${STAGE_WORDS[stage]}; choose one to enlarge it`);
     if (grid.children.length !== s.maps.length) {
       grid.replaceChildren(

@@ -150,11 +150,10 @@ export function createPixel(root) {
       const width = im2colFigure.parentElement.clientWidth || 320;
       const cell = Math.max(2, Math.min(8, Math.floor((width - 70) / (fh * fw + 2 * nf))));
       const rowPx = (cell >= 6 ? 360 : 288) / rows.length;
-      const outLim = Math.max(...conv.range.map(Math.abs));
-      const rgb = (lim) => (v) => colorAt("diverging", position(v, [-lim, lim]));
+      const rgb = (range) => (v) => colorAt("diverging", position("diverging", v, range));
       paintMatrix(im2colCanvas, rows, grayRGB, { cell, rowPx, row: r });
-      paintMatrix(weightCanvas, Wmat, rgb(wlim), { cell, rowPx: cell, col: k });
-      paintMatrix(outCanvas, out, rgb(outLim), { cell, rowPx, row: r, col: k });
+      paintMatrix(weightCanvas, Wmat, rgb([-wlim, wlim]), { cell, rowPx: cell, col: k });
+      paintMatrix(outCanvas, out, rgb(conv.range), { cell, rowPx, row: r, col: k });
       im2colCanvas.setAttribute("aria-label", `The im2col matrix, ${rows.length} rows by ${fh * fw} columns, row ${r} marked`);
       weightCanvas.setAttribute("aria-label", `The weight matrix, ${fh * fw} rows by ${nf} columns, column ${k} marked`);
       outCanvas.setAttribute("aria-label", `The output, ${rows.length} rows by ${nf} columns; row ${r}, column ${k} is this pixel`);

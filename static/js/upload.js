@@ -54,6 +54,7 @@ export function createUpload(root, onDigit) {
   const out = $("#responses", root);
   const outLegend = $("#responses-legend", root);
   const status = $("#photo-status", root);
+  const floor = $("#photo-floor", root);
   const digitBtn = $("#photo-digit", root);
   const controls = $("#photo-controls", root);
   const custom = $("#custom-kernel", root);
@@ -79,9 +80,15 @@ export function createUpload(root, onDigit) {
     );
   }
 
+  // one colour rule for every map of a response (the server's scale_rule), stated once here
   outLegend.replaceChildren(
-    legend({ scale: "diverging", range: [-1, 1], label: "signed response ÷ its largest |value|" }),
-    legend({ scale: "sequential", range: [0, 1], label: "response ≥ 0 ÷ its largest value" }),
+    legend({
+      scale: "gray",
+      range: [0, 1],
+      label: "response",
+      ticks: ["its minimum", "its maximum"],
+      rule: "Each map is stretched from its own minimum (black) to its own maximum (white); the numbers under a map are that range.",
+    }),
   );
 
   function options() {
@@ -95,6 +102,17 @@ export function createUpload(root, onDigit) {
       relu: $("#relu", controls).checked,
       max_side: 256,
     };
+  }
+
+  /** Said once for the response: which maps lost their last partial window to the floor. */
+  function floorNote(res, ih, iw) {
+    const inexact = res.maps.filter((m) => !m.exact);
+    if (!inexact.length) return "";
+    const learned = inexact.filter((m) => m.name.startsWith("learned_")).length;
+    const names = inexact.filter((m) => !m.name.startsWith("learned_")).map((m) => m.name.replace("_", " "));
+    if (learned) names.push(learned === 30 ? "the 30 learned filters" : `${learned} learned filters`);
+    const which = inexact.length === res.maps.length ? "every kernel" : names.join(", ");
+    return `Floor taken for ${which}: stride ${res.stride} does not divide H + 2P − FH (or W + 2P − FW) of the ${ih}×${iw} input, so the last partial window is dropped.`;
   }
 
   function figureFor(m) {
@@ -111,8 +129,7 @@ export function createUpload(root, onDigit) {
         h("b", { text: title }),
         h("span", { class: "muted", text: ` ${oh}×${ow}` }),
         h("br"),
-        h("span", { class: "muted small", text: `${fmt(m.range[0], 2)} … ${fmt(m.range[1], 2)}` }),
-        m.exact ? null : h("span", { class: "flag small", text: " floor taken" }),
+        h("span", { class: "muted small range", text: `${fmt(m.range[0], 2)} … ${fmt(m.range[1], 2)}` }),
       ),
     );
   }
@@ -135,10 +152,11 @@ export function createUpload(root, onDigit) {
       if (learned.length) groups.push(h("h3", { text: "The 30 learned filters" }), h("div", { class: "response-grid learned" }, learned.map(figureFor)));
       out.replaceChildren(...groups);
       status.textContent = `${res.maps.length} response maps, stride ${res.stride}, pad ${res.pad}: ${res.macs.toLocaleString("en")} multiply-adds.`;
+      floor.textContent = floorNote(res, ih, iw);
     },
     onError: (err) => {
       showError(error, err);
-      status.textContent = "";
+      status.textContent = floor.textContent = "";
     },
   });
 

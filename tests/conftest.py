@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers.app import app_client
-
 
 @pytest.fixture(scope="session")
 def client() -> Iterator[TestClient]:
     """The app with the environment's settings, as `uvicorn app.main:app` would build it."""
+    from tests.helpers.app import app_client  # here: the engine's tests never import the app
+
     with app_client() as c:
         yield c

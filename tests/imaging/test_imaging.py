@@ -8,12 +8,11 @@ import base64
 import io
 import re
 import struct
-import time
 import zlib
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFile
 
 from app.imaging.decode import decode_data_url, limit_size, open_image, to_gray, to_rgb
 from app.imaging.errors import ImageInputError
@@ -202,10 +201,14 @@ def test_a_phones_multi_picture_jpeg_is_a_jpeg_and_gives_its_first_picture():
     assert to_gray(open_image(data, LIMIT)).max() < 0.05
 
 
-def test_a_header_claiming_30000x30000_is_413_at_once():
-    started = time.perf_counter()
+def test_a_header_claiming_30000x30000_is_413_from_the_header_alone(monkeypatch):
+    def no_decoding(self):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with pytest.raises(AssertionError, match="decoded"):  # a picture within limits is loaded
+        open_image(SMALL_PNG, LIMIT)
     detail = refused(413, open_image, with_size(SMALL_PNG, 30000, 30000), LIMIT)
-    assert time.perf_counter() - started < 0.5
     assert "the limit is 16000000" in detail
 
 
@@ -421,20 +424,6 @@ def test_invert_must_be_auto_yes_or_no():
         PreprocessOptions(invert="maybe")
 
 
-def best_of(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
-def test_preprocessing_a_280x280_canvas_takes_well_under_2_ms():
-    gray = canvas()
-    assert best_of(lambda: preprocess_digit(gray), 30) < 0.002
-
-
 # --- 28x28 pixels sent as JSON -----------------------------------------------------------
 
 
@@ -573,21 +562,20 @@ def test_colormap_stops_are_hex_colours_for_a_legend():
         colormap_stops("jet")
 
 
-def test_the_91_maps_of_one_exploration_render_in_well_under_10_ms():
+def test_the_91_maps_of_one_exploration_decode_to_their_colours():
+    """30 conv maps on the diverging scale, 30 ReLU and 30 pool maps and the hidden layer on
+    viridis: each PNG is the map, value by value, through its colour table. (Their speed:
+    benchmarks/bench_render.py.)"""
     rng = np.random.default_rng(3)
     conv = rng.normal(size=(30, 24, 24)).astype(np.float32)
     relu, pool = np.maximum(conv, 0), rng.random((30, 12, 12), dtype=np.float32)
-
-    def explore():
-        for m in conv:
-            render_signed(m, 3.0)
-        for m in relu:
-            render_sequential(m, 3.0)
-        for m in pool:
-            render_sequential(m, 1.0)
-        render_sequential(rng.random((10, 10), dtype=np.float32), 1.0)
-
-    assert best_of(explore, 5) < 0.010
+    hidden = rng.random((10, 10), dtype=np.float32)
+    for m in conv:
+        entries = np.clip(np.rint(m * (127 / 3.0)), -127, 127).astype(int) + 127
+        assert np.array_equal(decoded(render_signed(m, 3.0)), PUOR[entries])
+    for m, top in [*((m, 3.0) for m in relu), *((m, 1.0) for m in pool), (hidden, 1.0)]:
+        entries = np.clip(np.rint(m * (255 / top)), 0, 255).astype(int)
+        assert np.array_equal(decoded(render_sequential(m, top)), VIRIDIS[entries])
 
 
 def test_a_big_jpeg_is_decoded_at_reduced_scale_when_it_will_be_shrunk_anyway():

@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "simple_convnet.npz"
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "simple.npz"
 DEFAULT_DATA = Path("../shared/data/mnist")
 
 
@@ -22,30 +22,36 @@ def _limit_blas_threads() -> None:
 
 
 def cmd_train(args) -> int:
-    import numpy as np
+    from dataclasses import asdict, replace
 
     from app.model.evaluate import confusion_matrix, summarize
+    from app.model.filter_stats import filter_structure
     from app.model.mnist import load_mnist
-    from app.model.network import ConvNetConfig, SimpleConvNet
+    from app.model.network import Network
     from app.model.storage import save_model
-    from app.model.train import TrainConfig, train
+    from app.model.train import train
+    from app.model.zoo import ZOO
 
     _limit_blas_threads()
+    entry = ZOO[args.arch]
+    if entry.source == "book":
+        raise ValueError(f"{args.arch} is imported, not trained: use `conv-explorer import-book`")
+    arch = entry.arch
+    if args.init is not None:
+        arch = replace(arch, init="he" if args.init == "he" else float(args.init))
+    overrides = {
+        name: getattr(args, name)
+        for name in ("epochs", "batch_size", "lr", "optimizer", "seed", "threads", "weight_decay")
+        if getattr(args, name) is not None
+    }
+    if args.schedule is not None:
+        overrides["lr_schedule"] = args.schedule
+    if args.no_augment:
+        overrides["augment"] = False
+    cfg = replace(entry.train, **overrides)
     data = load_mnist(args.data_dir)
-    weight_init = "he" if args.init == "he" else float(args.init)
-    config = ConvNetConfig(weight_init=weight_init)
-    net = SimpleConvNet.initial(config, seed=args.seed)
-    initial_W1, initial_b1 = net.params["W1"].copy(), net.params["b1"].copy()
-    cfg = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        optimizer=args.optimizer,
-        seed=args.seed,
-        augment=not args.no_augment,
-        lr_schedule=args.schedule,
-        threads=args.threads,
-    )
+    net = Network.initial(arch, seed=cfg.seed)
+    initial = {k: v.copy() for k, v in net.params.items()}
     try:
         history = train(
             net, data.train_images, data.train_labels, data.test_images, data.test_labels, cfg
@@ -55,19 +61,74 @@ def cmd_train(args) -> int:
         return 130
     report = summarize(confusion_matrix(net, data.test_images, data.test_labels))
     metadata = {
-        "architecture": "conv(30 5x5) - relu - maxpool 2x2 - affine 100 - relu - affine 10",
-        "seed": args.seed,
-        "train": vars(cfg),
+        "id": entry.id,
+        "title": entry.title,
+        "shows": entry.shows,
+        "architecture": arch.summary(),
+        "seed": cfg.seed,
+        "train": asdict(cfg),
         "data_sha256": data.sha256,
         "command": "conv-explorer " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "history": history,
         "test_accuracy": report["accuracy"],
         "per_class_accuracy": report["per_class_accuracy"],
-        "initial_W1": np.round(initial_W1.astype(float), 7).tolist(),
-        "initial_b1": initial_b1.astype(float).tolist(),
+        "initial": "regenerate from seed",
     }
-    save_model(net, args.out, metadata)
-    print(f"saved {args.out}: test accuracy {report['accuracy']:.4f}")
+    conv = net.conv_layers()
+    if conv:
+        k = net.arch.param_layers()[0][1]
+        stats = filter_structure(net.params[f"W{k}"], initial[f"W{k}"])
+        metadata["filter_structure"] = {
+            "layer": net.arch.names()[conv[0]],
+            "median_neighbour_correlation": round(stats["median_neighbour"], 4),
+            "median_start_correlation": round(stats["median_start"], 4),
+        }
+    out = args.out or DEFAULT_MODEL.parent / f"{entry.id}.npz"
+    save_model(net, out, metadata)
+    print(f"saved {out}: test accuracy {report['accuracy']:.4f}")
+    if "filter_structure" in metadata:
+        print(f"first-layer filters: {metadata['filter_structure']}")
+    return 0
+
+
+def cmd_import_book(args) -> int:
+    """Convert the book's published weights (../shared/data/book-weights) into zoo files."""
+    import numpy as np
+
+    from app.model.evaluate import confusion_matrix, summarize
+    from app.model.mnist import load_mnist
+    from app.model.network import Network
+    from app.model.storage import file_sha256, save_model
+    from app.model.zoo import BOOK_FILES, ZOO
+
+    _limit_blas_threads()
+    data = load_mnist(args.data_dir)
+    for model_id, name in BOOK_FILES.items():
+        entry, source = ZOO[model_id], args.weights_dir / name
+        with np.load(source, allow_pickle=False) as npz:
+            params = {k: npz[k] for k in npz.files}
+        net = Network(entry.arch, params)
+        report = summarize(confusion_matrix(net, data.test_images, data.test_labels))
+        metadata = {
+            "id": entry.id,
+            "title": entry.title,
+            "shows": entry.shows,
+            "architecture": entry.arch.summary(),
+            "source": {
+                "file": name,
+                "sha256": file_sha256(source),
+                "from": "oreilly-japan/deep-learning-from-scratch (MIT), converted to .npz",
+                "licence": "MIT, Copyright (c) 2016 Koki Saitoh",
+            },
+            "data_sha256": data.sha256,
+            "command": "conv-explorer " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "test_accuracy": report["accuracy"],
+            "per_class_accuracy": report["per_class_accuracy"],
+            "initial": None,
+        }
+        out = DEFAULT_MODEL.parent / f"{model_id}.npz"
+        save_model(net, out, metadata)
+        print(f"saved {out}: test accuracy {report['accuracy']:.4f}")
     return 0
 
 
@@ -123,6 +184,9 @@ def cmd_predict(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.model.zoo import ZOO
+
+    trainable = [k for k, e in ZOO.items() if e.source != "book"]
     parser = argparse.ArgumentParser(prog="conv-explorer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -139,19 +203,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--invert", choices=["auto", "yes", "no"], default="auto")
     p.set_defaults(func=cmd_predict)
 
-    p = sub.add_parser("train", help="train SimpleConvNet on MNIST and save .npz + .json")
+    p = sub.add_parser("train", help="train a zoo model on MNIST and save .npz + .json")
+    p.add_argument("--arch", choices=trainable, default="simple", help="zoo id (its recipe)")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--lr", type=float, default=0.001)
-    p.add_argument("--optimizer", choices=["sgd", "momentum", "adagrad", "adam"], default="adam")
-    p.add_argument("--schedule", choices=["cosine", "constant"], default="cosine")
-    p.add_argument("--init", default="he", help='"he" or a weight std such as 0.01 (the book)')
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--epochs", type=int, help="default: the zoo recipe's (as for all below)")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--optimizer", choices=["sgd", "momentum", "adagrad", "adam"])
+    p.add_argument("--schedule", choices=["cosine", "constant"])
+    p.add_argument("--init", help='"he" or a weight std such as 0.01 (the book)')
+    p.add_argument("--weight-decay", type=float, help="L2 penalty on the weights")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--threads", type=int)
     p.add_argument("--no-augment", action="store_true", help="no random shifts/rotations/scalings")
-    p.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    p.add_argument("--out", type=Path, help="default: models/ID.npz")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("import-book", help="convert the book's published weights to zoo files")
+    p.add_argument("--weights-dir", type=Path, default=DEFAULT_DATA.parent / "book-weights")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    p.set_defaults(func=cmd_import_book)
 
     p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy, confusion matrix")
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL)

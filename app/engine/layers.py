@@ -196,13 +196,26 @@ def avg_pool_backward(dout: np.ndarray, cache) -> np.ndarray:
     x_shape, ph, pw, stride, pad = cache
     n, c = x_shape[:2]
     share = dout / (ph * pw)
-    # col rows are (n, oh, ow) with columns (c, ph, pw); one channel at a time keeps it simple.
+    # col rows are (n, oh, ow), columns (c, ph, pw): every tap of a window gets its share.
     col = np.repeat(share.transpose(0, 2, 3, 1)[..., None], ph * pw, axis=-1)
     col = col.reshape(-1, c * ph * pw)
     return col2im(col, x_shape, ph, pw, stride, pad)
 
 
 # ---------------------------------------------------------------- element-wise and affine
+
+
+def dropout_forward(x: np.ndarray, rate: float, rng: np.random.Generator | None):
+    """The book's dropout: in training (rng given) keep each value with probability 1 - rate
+    and do not rescale; without rng, the inference rule x * (1 - rate)."""
+    if rng is None:
+        return x * np.float32(1 - rate), np.float32(1 - rate)
+    mask = rng.random(x.shape, dtype=np.float32) >= rate
+    return x * mask, mask
+
+
+def dropout_backward(dout: np.ndarray, mask) -> np.ndarray:
+    return dout * mask
 
 
 def relu_forward(x: np.ndarray):

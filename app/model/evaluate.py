@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import SimpleConvNet
+from .network import Network
 
 
-def confusion_matrix(net: SimpleConvNet, x: np.ndarray, t: np.ndarray, batch: int = 500):
+def confusion_matrix(net: Network, x: np.ndarray, t: np.ndarray, batch: int = 500):
     """(10, 10) counts: row = true digit, column = predicted digit."""
-    k = net.config.output_size
+    k = net.arch.num_classes
     matrix = np.zeros((k, k), dtype=np.int64)
     for i in range(0, len(x), batch):
         pred = net.predict(x[i : i + batch]).argmax(axis=1)

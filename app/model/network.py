@@ -1,160 +1,140 @@
-"""SimpleConvNet of chapter 7: conv - relu - pool - affine - relu - affine - softmax.
+"""One network for every architecture: a layer list, its parameters, and the passes over them.
 
-Parameters keep the book's names and layout (W1 (30,1,5,5), b1, W2 (4320,100), b2, W3 (100,10),
-b3; pooled maps flattened in (C, H, W) order) so weights compare one-to-one with the book's.
-The network object only holds parameters; every pass returns its intermediates instead of
-storing them, so one instance serves concurrent requests safely.
+The object only holds parameters. Every pass returns its intermediates instead of storing them,
+so one instance serves concurrent requests safely. Dropout masks come from a generator passed
+to the training pass, never from shared state.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine import layers
-from app.engine.shapes import conv_output_shape
+from app.engine import layers as L
 
-PARAM_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
+from .architecture import Architecture
 
 
 @dataclass(frozen=True)
-class ConvNetConfig:
-    input_dim: tuple[int, int, int] = (1, 28, 28)
-    filter_num: int = 30
-    filter_size: int = 5
-    pad: int = 0
-    stride: int = 1
-    pool_size: int = 2
-    hidden_size: int = 100
-    output_size: int = 10
-    weight_init: str | float = "he"  # "he", or a float: the book's weight_init_std (0.01)
+class Activation:
+    """One named intermediate of a forward pass: conv1, relu1, pool1, ..., probs."""
 
-    @property
-    def conv_shape(self) -> tuple[int, int]:
-        _, h, w = self.input_dim
-        fs = self.filter_size
-        return conv_output_shape(h, w, fs, fs, self.pad, self.stride)
-
-    @property
-    def pool_shape(self) -> tuple[int, int]:
-        oh, ow = self.conv_shape
-        return conv_output_shape(oh, ow, self.pool_size, self.pool_size, 0, self.pool_size)
-
-    @property
-    def flat_size(self) -> int:
-        ph, pw = self.pool_shape
-        return self.filter_num * ph * pw
-
-    def param_shapes(self) -> dict[str, tuple[int, ...]]:
-        c = self.input_dim[0]
-        fs = self.filter_size
-        return {
-            "W1": (self.filter_num, c, fs, fs),
-            "b1": (self.filter_num,),
-            "W2": (self.flat_size, self.hidden_size),
-            "b2": (self.hidden_size,),
-            "W3": (self.hidden_size, self.output_size),
-            "b3": (self.output_size,),
-        }
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["input_dim"] = list(self.input_dim)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ConvNetConfig:
-        d = dict(d)
-        d["input_dim"] = tuple(d["input_dim"])
-        return cls(**d)
+    name: str
+    index: int  # position in the architecture's layer list
+    value: np.ndarray
 
 
-def init_params(config: ConvNetConfig, seed: int) -> dict[str, np.ndarray]:
-    """Reproducible initial weights: He (std sqrt(2 / fan_in)) or a fixed std as in the book."""
+def init_params(arch: Architecture, seed: int) -> dict[str, np.ndarray]:
+    """Reproducible initial weights: He (std sqrt(2 / fan_in)) or one fixed std (the book's
+    SimpleConvNet uses 0.01). Biases start at zero."""
     rng = np.random.default_rng(seed)
     params = {}
-    for name, shape in config.param_shapes().items():
+    for name, shape in arch.param_shapes().items():
         if name.startswith("b"):
             params[name] = np.zeros(shape, dtype=np.float32)
             continue
-        fan_in = int(np.prod(shape[1:])) if name == "W1" else shape[0]
-        he = config.weight_init == "he"
-        std = np.sqrt(2.0 / fan_in) if he else float(config.weight_init)
+        fan_in = int(np.prod(shape[1:])) if len(shape) == 4 else shape[0]
+        std = np.sqrt(2.0 / fan_in) if arch.init == "he" else float(arch.init)
         params[name] = (std * rng.standard_normal(shape)).astype(np.float32)
     return params
 
 
-class SimpleConvNet:
-    def __init__(self, config: ConvNetConfig, params: dict[str, np.ndarray]):
-        shapes = config.param_shapes()
-        for name in PARAM_NAMES:
-            if params[name].shape != shapes[name]:
+def _relu_then_max_pool(arch: Architecture, i: int) -> bool:
+    """ReLU followed by max pooling: they commute (max(relu(a), relu(b)) = relu(max(a, b))),
+    so the fast passes pool first and apply ReLU to a quarter of the values, exactly."""
+    nxt = arch.layers[i + 1] if i + 1 < len(arch.layers) else None
+    return (
+        arch.layers[i].kind == "relu"
+        and nxt is not None
+        and nxt.kind == "pool"
+        and (nxt.mode == "max")
+    )
+
+
+class Network:
+    def __init__(self, arch: Architecture, params: dict[str, np.ndarray]):
+        shapes = arch.param_shapes()
+        for name, shape in shapes.items():
+            if name not in params:
+                raise ValueError(f"parameter {name} is missing")
+            if params[name].shape != shape:
                 raise ValueError(
-                    f"parameter {name} has shape {params[name].shape}, expected {shapes[name]}"
+                    f"parameter {name} has shape {params[name].shape}, expected {shape}"
                 )
-        self.config = config
-        self.params = {name: np.ascontiguousarray(params[name], np.float32) for name in PARAM_NAMES}
+        self.arch = arch
+        self.params = {name: np.ascontiguousarray(params[name], np.float32) for name in shapes}
+        self._param_of = {i: k for i, k in arch.param_layers()}
+        self._last_affine = max(i for i, layer in enumerate(arch.layers) if layer.kind == "affine")
 
     @classmethod
-    def initial(cls, config: ConvNetConfig | None = None, seed: int = 0) -> SimpleConvNet:
-        config = config or ConvNetConfig()
-        return cls(config, init_params(config, seed))
+    def initial(cls, arch: Architecture, seed: int = 0) -> Network:
+        return cls(arch, init_params(arch, seed))
 
-    # ------------------------------------------------------------ passes
+    def weights_of(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """(W, b) of the conv or affine layer at `index` in the layer list."""
+        k = self._param_of[index]
+        return self.params[f"W{k}"], self.params[f"b{k}"]
 
-    def _forward(self, x: np.ndarray):
-        """conv -> pool -> relu -> affine -> relu -> affine.
+    def conv_layers(self) -> list[int]:
+        return [i for i, layer in enumerate(self.arch.layers) if layer.kind == "conv"]
 
-        ReLU and max pooling commute (max(relu(a), relu(b)) = relu(max(a, b))), so we pool
-        first and apply ReLU to a quarter of the values; the numbers are exactly the book's
-        conv -> relu -> pool, which the tests check.
-        """
-        p, cfg = self.params, self.config
-        conv, conv_c = layers.conv_forward(x, p["W1"], p["b1"], cfg.stride, cfg.pad)
-        pool_pre, pool_c = layers.max_pool_forward(conv, cfg.pool_size, cfg.pool_size)
-        pool, relu1_c = layers.relu_forward(pool_pre)
-        hidden_pre, aff1_c = layers.affine_forward(pool, p["W2"], p["b2"])
-        hidden, relu2_c = layers.relu_forward(hidden_pre)
-        logits, aff2_c = layers.affine_forward(hidden, p["W3"], p["b3"])
-        acts = {"conv": conv, "pool": pool, "hidden": hidden, "logits": logits}
-        return acts, (conv_c, pool_c, relu1_c, aff1_c, relu2_c, aff2_c)
+    # ------------------------------------------------------------ inference
 
-    def _infer(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """The same pass as _forward without what backward needs (masks, argmax indices):
-        the server runs one per request, where that bookkeeping is a third of the time."""
-        p, cfg = self.params, self.config
-        x = np.asarray(x, np.float32)
-        conv, _ = layers.conv_forward(x, p["W1"], p["b1"], cfg.stride, cfg.pad)
-        pool = layers.max_pool(conv, cfg.pool_size, cfg.pool_size)
-        np.maximum(pool, 0, out=pool)
-        hidden, _ = layers.affine_forward(pool, p["W2"], p["b2"])
-        np.maximum(hidden, 0, out=hidden)
-        logits, _ = layers.affine_forward(hidden, p["W3"], p["b3"])
-        return {"conv": conv, "pool": pool, "hidden": hidden, "logits": logits}
+    def _apply(self, i: int, x: np.ndarray) -> np.ndarray:
+        """Layer i at inference, without what backward would need."""
+        layer = self.arch.layers[i]
+        if layer.kind == "conv":
+            W, b = self.weights_of(i)
+            return L.conv_forward(x, W, b, layer.stride, layer.pad)[0]
+        if layer.kind == "relu":
+            return np.maximum(x, 0)
+        if layer.kind == "pool":
+            ph, pw = layer.size
+            if layer.mode == "max":
+                return L.max_pool(x, ph, pw, layer.stride)
+            return L.avg_pool_forward(x, ph, pw, layer.stride)[0]
+        if layer.kind == "affine":
+            W, b = self.weights_of(i)
+            return L.affine_forward(x, W, b)[0]
+        if layer.kind == "dropout":
+            return x * np.float32(1 - layer.rate)
+        return L.softmax(x)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """x (N, C, H, W), pixels in 0..1 with 1 = ink -> logits (N, 10)."""
-        return self._infer(x)["logits"]
+        """x (N, C, H, W), pixels in 0..1 with 1 = ink -> logits (N, classes)."""
+        return self._logits_and_features(x)[0]
 
     def features(self, x: np.ndarray) -> np.ndarray:
         """The input of the last affine layer (N, D): what the classifier reads."""
-        return self._infer(x)["hidden"]
+        return self._logits_and_features(x)[1]
 
-    def trace(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """Every intermediate of one forward pass: conv, relu, pool, hidden, logits, probs."""
-        acts = self._infer(x)
-        return {
-            "conv": acts["conv"],
-            "relu": np.maximum(acts["conv"], 0),
-            "pool": acts["pool"],
-            "hidden": acts["hidden"],
-            "logits": acts["logits"],
-            "probs": layers.softmax(acts["logits"]),
-        }
+    def _logits_and_features(self, x: np.ndarray):
+        x = np.asarray(x, np.float32)
+        features, i, last = None, 0, len(self.arch.layers) - 1
+        while i < last:  # the softmax is left out: callers want logits
+            if i == self._last_affine:
+                features = x.reshape(len(x), -1)
+            if _relu_then_max_pool(self.arch, i):
+                x = self._apply(i + 1, x)
+                np.maximum(x, 0, out=x)
+                i += 2
+                continue
+            x = self._apply(i, x)
+            i += 1
+        return x, features
+
+    def trace(self, x: np.ndarray) -> list[Activation]:
+        """Every layer's output, in the book's order, named conv1, relu1, pool1, ..., probs."""
+        x = np.asarray(x, np.float32)
+        out = []
+        for i, name in enumerate(self.arch.names()):
+            x = self._apply(i, x)
+            out.append(Activation(name, i, x))
+        return out
 
     def loss(self, x: np.ndarray, t: np.ndarray) -> float:
-        return layers.softmax_cross_entropy(self.predict(x), t)[0]
+        return L.softmax_cross_entropy(self.predict(x), t)[0]
 
     def accuracy(self, x: np.ndarray, t: np.ndarray, batch_size: int = 500) -> float:
         labels = t.argmax(axis=1) if t.ndim == 2 else t
@@ -164,15 +144,74 @@ class SimpleConvNet:
             correct += int((self.predict(x[batch]).argmax(1) == labels[batch]).sum())
         return correct / len(x)
 
-    def gradient(self, x: np.ndarray, t: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+    # ------------------------------------------------------------ training
+
+    def forward(self, x: np.ndarray, rng: np.random.Generator | None = None):
+        """The training pass -> (logits, caches). Dropout draws its masks from `rng`; without
+        one it acts as at inference (a deterministic pass, e.g. for input gradients)."""
+        x = np.asarray(x, np.float32)
+        caches: list[tuple] = []
+        i, last = 0, len(self.arch.layers) - 1
+        while i < last:
+            layer = self.arch.layers[i]
+            if _relu_then_max_pool(self.arch, i):
+                pool = self.arch.layers[i + 1]
+                x, pool_cache = L.max_pool_forward(x, *pool.size, pool.stride)
+                x, mask = L.relu_forward(x)
+                caches.append(("pool_relu", pool_cache, mask))
+                i += 2
+                continue
+            if layer.kind == "conv":
+                W, b = self.weights_of(i)
+                x, cache = L.conv_forward(x, W, b, layer.stride, layer.pad)
+            elif layer.kind == "affine":
+                W, b = self.weights_of(i)
+                x, cache = L.affine_forward(x, W, b)
+            elif layer.kind == "relu":
+                x, cache = L.relu_forward(x)
+            elif layer.kind == "pool":
+                pool_fn = L.max_pool_forward if layer.mode == "max" else L.avg_pool_forward
+                x, cache = pool_fn(x, *layer.size, layer.stride)
+            else:  # dropout
+                x, cache = L.dropout_forward(x, layer.rate, rng)
+            caches.append((i, cache))
+            i += 1
+        return x, caches
+
+    def backward(self, dlogits: np.ndarray, caches, need_dx: bool = False):
+        """Backpropagate d(loss)/d(logits) -> (gradient of every parameter, dL/dx or None)."""
+        grads: dict[str, np.ndarray] = {}
+        d = dlogits
+        for n, entry in enumerate(reversed(caches)):
+            first = n == len(caches) - 1
+            if entry[0] == "pool_relu":
+                _, pool_cache, mask = entry
+                d = L.max_pool_backward(L.relu_backward(d, mask), pool_cache)
+                continue
+            i, cache = entry
+            layer = self.arch.layers[i]
+            if layer.kind in ("conv", "affine"):
+                k = self._param_of[i]
+                back = L.conv_backward if layer.kind == "conv" else L.affine_backward
+                d, grads[f"W{k}"], grads[f"b{k}"] = back(d, cache, need_dx=need_dx or not first)
+            elif layer.kind == "relu":
+                d = L.relu_backward(d, cache)
+            elif layer.kind == "pool":
+                pool_back = L.max_pool_backward if layer.mode == "max" else L.avg_pool_backward
+                d = pool_back(d, cache)
+            else:
+                d = L.dropout_backward(d, cache)
+        return grads, d
+
+    def gradient(self, x: np.ndarray, t: np.ndarray, rng: np.random.Generator | None = None):
         """Backpropagation: (mean loss, gradient of every parameter)."""
-        acts, (conv_c, pool_c, relu1_c, aff1_c, relu2_c, aff2_c) = self._forward(x)
-        loss, d = layers.softmax_cross_entropy(acts["logits"], t)
-        d, dW3, db3 = layers.affine_backward(d, aff2_c)
-        d = layers.relu_backward(d, relu2_c)
-        d, dW2, db2 = layers.affine_backward(d, aff1_c)
-        d = layers.relu_backward(d, relu1_c)
-        d = layers.max_pool_backward(d, pool_c)
-        _, dW1, db1 = layers.conv_backward(d, conv_c, need_dx=False)
-        grads = {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2, "W3": dW3, "b3": db3}
+        logits, caches = self.forward(x, rng)
+        loss, dlogits = L.softmax_cross_entropy(logits, t)
+        grads, _ = self.backward(dlogits, caches)
         return loss, grads
+
+    def input_gradient(self, x: np.ndarray, dlogits: np.ndarray) -> np.ndarray:
+        """d(sum(dlogits * logits))/dx: the gradient of any linear read-out of the logits
+        with respect to the input, through the engine's own backward pass."""
+        _, caches = self.forward(x)
+        return self.backward(np.asarray(dlogits, np.float32), caches, need_dx=True)[1]

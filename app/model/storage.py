@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .network import PARAM_NAMES, ConvNetConfig, SimpleConvNet
+from .architecture import Architecture, ArchitectureError
+from .network import Network
 
 
 class ModelFileError(RuntimeError):
@@ -43,17 +44,17 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
-def save_model(net: SimpleConvNet, path: str | Path, metadata: dict) -> None:
+def save_model(net: Network, path: str | Path, metadata: dict) -> None:
     """Write `path` (.npz) and its .json metadata (config added) atomically."""
     path = Path(path)
-    meta = {**metadata, "config": net.config.to_dict()}
+    meta = {**metadata, "config": net.arch.to_dict()}
     _atomic_write(path, lambda f: np.savez(f, **net.params))
     meta["weights_sha256"] = file_sha256(path)
     text = json.dumps(meta, indent=1).encode()
     _atomic_write(metadata_path(path), lambda f: f.write(text))
 
 
-def load_model(path: str | Path) -> tuple[SimpleConvNet, dict]:
+def load_model(path: str | Path) -> tuple[Network, dict]:
     """Load weights and metadata; any problem is one ModelFileError with a clear message."""
     path = Path(path)
     meta_path = metadata_path(path)
@@ -62,21 +63,22 @@ def load_model(path: str | Path) -> tuple[SimpleConvNet, dict]:
             raise ModelFileError(f"model file {p} not found")
     try:
         meta = json.loads(meta_path.read_text())
-        config = ConvNetConfig.from_dict(meta["config"])
-    except (ValueError, KeyError, TypeError) as err:
+        arch = Architecture.from_dict(meta["config"])
+    except (ArchitectureError, ValueError, KeyError, TypeError) as err:
         raise ModelFileError(f"model metadata {meta_path} is unreadable: {err}") from err
     try:
         with np.load(path, allow_pickle=False) as npz:
-            missing = [n for n in PARAM_NAMES if n not in npz.files]
+            names = list(arch.param_shapes())
+            missing = [n for n in names if n not in npz.files]
             if missing:
                 raise ModelFileError(f"model file {path} lacks parameters {', '.join(missing)}")
-            params = {name: npz[name] for name in PARAM_NAMES}
+            params = {name: npz[name] for name in names}
     except ModelFileError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
         raise ModelFileError(f"model file {path} is corrupt: {err}") from err
     try:
-        net = SimpleConvNet(config, params)
+        net = Network(arch, params)
     except ValueError as err:
         raise ModelFileError(f"model file {path} does not match its metadata: {err}") from err
     return net, meta

@@ -1,4 +1,4 @@
-"""Training loop for SimpleConvNet: shuffled epochs, optional augmentation, two threads.
+"""Training loop for any network of the zoo: shuffled epochs, optional augmentation, threads.
 
 Each step splits the batch in two halves whose gradients are computed on two threads (NumPy
 releases the GIL in its kernels, BLAS is held to one thread each) and averaged.
@@ -7,7 +7,6 @@ releases the GIL in its kernels, BLAS is held to one thread each) and averaged.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import numpy as np
 from app.engine.optimizers import OPTIMIZERS
 
 from .augment import random_affine
-from .network import SimpleConvNet
+from .network import Network
 
 
 @dataclass
@@ -30,20 +29,23 @@ class TrainConfig:
     augment: bool = True
     lr_schedule: str = "cosine"  # "cosine" (to 1 % of lr) or "constant"
     threads: int = 2
+    weight_decay: float = 0.0  # L2 penalty (lambda / 2) * ||W||^2 on every weight matrix
 
 
 class ParallelGradient:
     """net.gradient over a batch split across worker threads; same result as one call."""
 
-    def __init__(self, net: SimpleConvNet, threads: int):
+    def __init__(self, net: Network, threads: int):
         self.net, self.threads = net, max(1, threads)
         self.pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
 
-    def __call__(self, x: np.ndarray, t: np.ndarray):
+    def __call__(self, x: np.ndarray, t: np.ndarray, seeds: list[int] | None = None):
+        """seeds: one per thread for dropout masks (None for nets without dropout)."""
+        rngs = [np.random.default_rng(s) for s in seeds] if seeds else [None] * self.threads
         if self.pool is None or len(x) < 2 * self.threads:
-            return self.net.gradient(x, t)
+            return self.net.gradient(x, t, rngs[0])
         parts = np.array_split(np.arange(len(x)), self.threads)
-        results = list(self.pool.map(lambda i: self.net.gradient(x[i], t[i]), parts))
+        results = list(self.pool.map(lambda i, r: self.net.gradient(x[i], t[i], r), parts, rngs))
         weights = [len(i) / len(x) for i in parts]
         loss = sum(w * r[0] for w, r in zip(weights, results, strict=True))
         # each part's gradient is a mean over its part: weight by part size, add in place
@@ -67,24 +69,22 @@ def learning_rate(cfg: TrainConfig, progress: float) -> float:
     return floor + 0.5 * (cfg.lr - floor) * (1 + math.cos(math.pi * progress))
 
 
-def progress_bar(done: int, total: int, loss: float, start: float, width: int = 30) -> str:
-    filled = int(width * done / total)
-    elapsed = time.perf_counter() - start
-    bar = "#" * filled + "." * (width - filled)
-    return f"\r  [{bar}] {done}/{total} loss {loss:.4f} {elapsed:5.1f}s"
-
-
 def train(
-    net: SimpleConvNet,
+    net: Network,
     x_train: np.ndarray,
     t_train: np.ndarray,
     x_test: np.ndarray,
     t_test: np.ndarray,
     cfg: TrainConfig,
-    out=sys.stderr,
+    progress: bool = True,
 ) -> list[dict]:
-    """Train net.params in place; returns per-epoch metrics. Deterministic for a given seed."""
+    """Train net.params in place; returns per-epoch metrics. Deterministic for a given seed
+    and thread count. `progress` shows a tqdm bar (which knows when stderr is not a terminal)."""
+    from tqdm import tqdm
+
     rng = np.random.default_rng(cfg.seed)
+    has_dropout = any(layer.kind == "dropout" for layer in net.arch.layers)
+    weights = [k for k in net.params if k.startswith("W")]
     optimizer = OPTIMIZERS[cfg.optimizer](lr=cfg.lr)
     grad = ParallelGradient(net, cfg.threads)
     n = len(x_train)
@@ -94,18 +94,29 @@ def train(
     try:
         for epoch in range(cfg.epochs):
             start, running, order = time.perf_counter(), 0.0, rng.permutation(n)
-            for step in range(steps_per_epoch):
+            bar = tqdm(
+                range(steps_per_epoch),
+                desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                disable=None if progress else True,  # None: off when not a terminal
+                mininterval=2.0,
+                leave=False,
+            )
+            for step in bar:
                 idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
                 x = x_train[idx]
                 if cfg.augment:
                     x = random_affine(x, rng)
                 optimizer.lr = learning_rate(cfg, (epoch * steps_per_epoch + step) / total_steps)
-                loss, grads = grad(x, t_train[idx])
+                seeds = rng.integers(2**63, size=cfg.threads).tolist() if has_dropout else None
+                loss, grads = grad(x, t_train[idx], seeds)
+                if cfg.weight_decay:
+                    for k in weights:
+                        grads[k] += np.float32(cfg.weight_decay) * net.params[k]
                 optimizer.update(net.params, grads)
                 running = loss if step == 0 else 0.98 * running + 0.02 * loss
-                if out is not None and (step % 20 == 0 or step == steps_per_epoch - 1):
-                    out.write(progress_bar(step + 1, steps_per_epoch, running, start))
-                    out.flush()
+                if step % 20 == 0:
+                    bar.set_postfix(loss=f"{running:.4f}", refresh=False)
+            bar.close()
             seconds = time.perf_counter() - start
             record = {
                 "epoch": epoch + 1,
@@ -117,18 +128,18 @@ def train(
                 "seconds": round(seconds, 2),
             }
             history.append(record)
-            if out is not None:
-                out.write(
-                    f"\nepoch {epoch + 1}/{cfg.epochs}: train acc {record['train_acc']:.4f} "
+            if progress:
+                tqdm.write(
+                    f"epoch {epoch + 1}/{cfg.epochs}: train acc {record['train_acc']:.4f} "
                     f"test acc {record['test_acc']:.4f} test loss {record['test_loss']:.4f} "
-                    f"({seconds:.1f}s)\n"
+                    f"({seconds:.1f}s)"
                 )
     finally:
         grad.close()
     return history
 
 
-def evaluate_loss(net: SimpleConvNet, x: np.ndarray, t: np.ndarray, batch: int = 1000) -> float:
+def evaluate_loss(net: Network, x: np.ndarray, t: np.ndarray, batch: int = 1000) -> float:
     total = 0.0
     for i in range(0, len(x), batch):
         total += net.loss(x[i : i + batch], t[i : i + batch]) * len(x[i : i + batch])

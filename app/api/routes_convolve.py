@@ -41,6 +41,14 @@ def _custom(payload: Payload, channels: int, max_side: int):
     return custom_kernel(raw, channels, max_side)
 
 
+def _check_limit(name: str, value: int, limit: int) -> None:
+    """Stride and pad limits are settings (CONV_EXPLORER_MAX_STRIDE, ..._MAX_PAD), so they are
+    checked here rather than as Query bounds, which are fixed when the module is imported."""
+    if value > limit:
+        variable = f"CONV_EXPLORER_MAX_{name.upper()}"
+        raise HTTPException(422, f"query {name}: {value} is over the limit of {limit} ({variable})")
+
+
 @router.post(
     "/api/convolve",
     response_model=Convolution,
@@ -60,8 +68,8 @@ async def convolve(
     mode: Literal["gray", "rgb"] = Query(
         "gray", description="rgb: 3-channel convolution, the chapter's 3-D case"
     ),
-    stride: int = Query(1, ge=1, le=16),
-    pad: int = Query(0, ge=0, le=16),
+    stride: int = Query(1, ge=1, description="at most the server's max_stride (16 by default)"),
+    pad: int = Query(0, ge=0, description="at most the server's max_pad (16 by default)"),
     bias: bool = Query(False, description="add the learned biases (the book's figure has none)"),
     relu: bool = Query(False, description="apply ReLU to every response"),
     values: bool = Query(False, description="include the raw numbers of every map"),
@@ -70,6 +78,8 @@ async def convolve(
     """Each response map as a PNG with its value range and output shape from the formula
     OH = (H + 2P - FH) / S + 1 (floor when not exact, flagged per map)."""
     settings = settings_of(request)
+    _check_limit("stride", stride, settings.max_stride)
+    _check_limit("pad", pad, settings.max_pad)
     payload = await read_payload(request, settings)
     model = model_of(request)
     names = [n.strip() for n in kernels.split(",") if n.strip()]

@@ -74,7 +74,7 @@ def data_url(png: bytes) -> str:
 
 
 def render_gray(
-    arr: np.ndarray, vmin: float = 0.0, vmax: float = 1.0, ink_white: bool = True, scale: int = 1
+    arr: np.ndarray, vmin: float = 0.0, vmax: float = 1.0, ink_white: bool = True
 ) -> str:
     """Grayscale PNG data URL of arr on [vmin, vmax]; vmax is white when ink_white (MNIST's
     look: white digits on black), black otherwise (ink on paper)."""
@@ -83,23 +83,23 @@ def render_gray(
     levels = _quantize((arr - vmin) * (255 / (vmax - vmin)), 0, 255)
     if not ink_white:
         levels = 255 - levels
-    return data_url(png_bytes(_upscale(levels, scale)))
+    return data_url(png_bytes(levels))
 
 
-def render_signed(arr: np.ndarray, limit: float, scale: int = 1) -> str:
+def render_signed(arr: np.ndarray, limit: float) -> str:
     """Diverging-map PNG data URL of arr on [-limit, limit]: 0 is the middle colour and v, -v
     get mirrored colours, so a filter's positive and negative weights read alike."""
     _check_limit(limit)
     steps = DIVERGING_MIDDLE
     levels = _quantize(arr * (steps / limit), -steps, steps, offset=steps)
-    return data_url(png_bytes(np.take(PUOR, _upscale(levels, scale), axis=0)))
+    return data_url(png_bytes(np.take(PUOR, levels, axis=0)))
 
 
-def render_sequential(arr: np.ndarray, vmax: float, scale: int = 1) -> str:
+def render_sequential(arr: np.ndarray, vmax: float) -> str:
     """Viridis PNG data URL of arr on [0, vmax] (negative values clip to the darkest colour)."""
     _check_limit(vmax)
     levels = _quantize(arr * (255 / vmax), 0, 255)
-    return data_url(png_bytes(np.take(VIRIDIS, _upscale(levels, scale), axis=0)))
+    return data_url(png_bytes(np.take(VIRIDIS, levels, axis=0)))
 
 
 def colormap_stops(name: str, n: int = 11) -> list[str]:
@@ -127,12 +127,3 @@ def _quantize(x: np.ndarray, low: int, high: int, offset: int = 0) -> np.ndarray
     np.fmin(x, high, out=x)
     x += offset
     return x.astype(np.uint8)
-
-
-def _upscale(levels: np.ndarray, scale: int) -> np.ndarray:
-    """Nearest-neighbour enlargement, so a 5x5 filter can be shown as 40x40."""
-    if scale < 1:
-        raise ValueError(f"scale must be a whole number >= 1, got {scale}")
-    if scale == 1:
-        return levels
-    return levels.repeat(scale, axis=0).repeat(scale, axis=1)

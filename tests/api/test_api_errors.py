@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from app.settings import Settings
 from tests.helpers.app import app_client
 from tests.helpers.images import data_url, encode
 
@@ -398,10 +399,10 @@ def test_bad_kernel_form_fields_are_422(client, text, words):
     ("params", "words"),
     [
         ({"stride": 0}, ["stride", "greater than or equal to 1"]),
-        ({"stride": 17}, ["stride", "less than or equal to 16"]),
+        ({"stride": 17}, ["stride", "17 is over the limit of 16", "CONV_EXPLORER_MAX_STRIDE"]),
         ({"stride": "two"}, ["stride", "integer"]),
         ({"pad": -1}, ["pad", "greater than or equal to 0"]),
-        ({"pad": 99}, ["pad", "less than or equal to 16"]),
+        ({"pad": 99}, ["pad", "99 is over the limit of 16", "CONV_EXPLORER_MAX_PAD"]),
         ({"mode": "hsv"}, ["mode", "gray", "rgb"]),
         ({"max_side": 4}, ["max_side", "greater than or equal to 8"]),
         ({"max_side": 5000}, ["max_side", "less than or equal to 1024"]),
@@ -411,6 +412,34 @@ def test_bad_kernel_form_fields_are_422(client, text, words):
 def test_bad_query_parameters_are_422(client, params, words):
     r = client.post("/api/convolve", params=params, json={"pixels": zeros()})
     expect_error(r, 422, *words)
+
+
+@pytest.fixture(scope="module")
+def strict_app():
+    """An app whose settings allow stride 1..2 and pad 0..1 on /api/convolve."""
+    with app_client(max_stride=2, max_pad=1) as strict:
+        yield strict
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"stride": 3}, ["stride", "3 is over the limit of 2", "CONV_EXPLORER_MAX_STRIDE"]),
+        ({"pad": 2}, ["pad", "2 is over the limit of 1", "CONV_EXPLORER_MAX_PAD"]),
+    ],
+)
+def test_stride_and_pad_limits_come_from_the_settings(strict_app, params, words):
+    r = strict_app.post("/api/convolve", params=params, json={"pixels": zeros()})
+    expect_error(r, 422, *words)
+    within = {"stride": 2, "pad": 1, "kernels": "sobel_x"}
+    r = strict_app.post("/api/convolve", params=within, json={"pixels": zeros()})
+    assert r.status_code == 200, r.text
+    assert r.json()["maps"][0]["shape"] == [14, 14]  # (28 + 2*1 - 3) // 2 + 1
+
+
+def test_the_stride_and_pad_limits_are_read_from_the_environment():
+    env = {"CONV_EXPLORER_MAX_STRIDE": "4", "CONV_EXPLORER_MAX_PAD": "0"}
+    assert (Settings.from_env(env).max_stride, Settings.from_env(env).max_pad) == (4, 0)
 
 
 @pytest.mark.parametrize("params", [{"crop": "maybe"}, {"invert": "sometimes"}])

@@ -159,21 +159,22 @@ def cmd_serve(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from app.explore import predict_digit, read_digit
-    from app.imaging.decode import open_image
+    from app.explorer.digits import DIGIT_WORK_SIDE, predict_digit, read_digit
+    from app.explorer.models import load_one
+    from app.imaging.decode import decode_to_array
     from app.imaging.errors import ImageInputError
     from app.imaging.preprocess import PreprocessOptions
-    from app.model.storage import load_model
     from app.settings import Settings
 
     _limit_blas_threads()
-    net, _ = load_model(args.model)
+    model = load_one(args.model)
     options = PreprocessOptions(invert=args.invert)
+    max_pixels = Settings().max_image_pixels
     status = 0
     for path in args.images:
         try:
-            image = open_image(Path(path).read_bytes(), Settings().max_image_pixels)
-            result = predict_digit(net, read_digit(image, None, options).digit)
+            gray = decode_to_array(Path(path).read_bytes(), max_pixels, DIGIT_WORK_SIDE, "gray")
+            result = predict_digit(model, read_digit(gray, None, options).digit)
         except (OSError, ImageInputError) as err:
             print(f"{path}: error: {getattr(err, 'detail', err)}", file=sys.stderr)
             status = 1

@@ -7,12 +7,15 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = ROOT / "models" / "simple_convnet.npz"
+MODELS_DIR = ROOT / "models"
+PATH_SETTINGS = ("models_dir", "model_path")
 
 
 @dataclass(frozen=True)
 class Settings:
-    model_path: Path = DEFAULT_MODEL
+    models_dir: Path = MODELS_DIR  # every .npz here is served, by the id in its .json
+    default_model: str = "simple"  # the model a request without `model=` gets
+    model_path: Path | None = None  # one more file, served as the default (serve --model)
     max_body_bytes: int = 8 * 2**20  # whole request body, multipart or JSON
     body_timeout_seconds: float = 15.0  # a client that stops sending gets a 408
     max_image_pixels: int = 40_000_000  # width x height, checked before decoding
@@ -25,12 +28,12 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ=os.environ) -> Settings:
-        """CONV_EXPLORER_MODEL_PATH, CONV_EXPLORER_MAX_BODY_BYTES, ... override the defaults."""
+        """CONV_EXPLORER_MODELS_DIR, CONV_EXPLORER_MAX_BODY_BYTES, ... override the defaults."""
         values = {}
         for f in fields(cls):
             raw = environ.get("CONV_EXPLORER_" + f.name.upper())
             if raw is None:
                 continue
-            kind = type(f.default)
-            values[f.name] = Path(raw) if f.name == "model_path" else kind(raw)
+            kind = Path if f.name in PATH_SETTINGS else type(f.default)
+            values[f.name] = kind(raw)
         return cls(**values)

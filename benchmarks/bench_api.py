@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.api.app import create_app  # noqa: E402
-from app.explore import digit_report, read_digit  # noqa: E402
-from app.imaging.decode import decode_data_url, open_image  # noqa: E402
+from app.explorer.digits import DIGIT_WORK_SIDE, digit_report, read_digit  # noqa: E402
+from app.imaging.decode import decode_data_url, decode_to_array  # noqa: E402
 from app.imaging.preprocess import PreprocessOptions  # noqa: E402
 from app.model.mnist import load_split  # noqa: E402
 from app.settings import Settings  # noqa: E402
@@ -94,7 +94,7 @@ def timed(fn: Callable[[], object], n: int) -> list[float]:
 def bench_explore_in_process(urls: list[str], n: int) -> tuple[dict, dict]:
     settings = Settings()
     app = create_app(settings)
-    net = app.state.model.net
+    model = app.state.models.default
     options = PreprocessOptions()
 
     async def requests() -> list[float]:
@@ -118,13 +118,14 @@ def bench_explore_in_process(urls: list[str], n: int) -> tuple[dict, dict]:
     for i in range(n):
         url = urls[i % len(urls)]
         t0 = time.perf_counter()
-        image = open_image(decode_data_url(url, settings.max_body_bytes), settings.max_image_pixels)
+        data = decode_data_url(url, settings.max_body_bytes)
+        gray = decode_to_array(data, settings.max_image_pixels, DIGIT_WORK_SIDE, "gray")
         t1 = time.perf_counter()
-        pre = read_digit(image, None, options)
+        pre = read_digit(gray, None, options)
         t2 = time.perf_counter()
-        net.trace(pre.digit[None, None])
+        model.net.trace(pre.digit[None, None])
         t3 = time.perf_counter()
-        report = digit_report(net, pre, explore=True, values=False)  # forward + every PNG
+        report = digit_report(model, pre, explore=True, values=False)  # forward + every PNG
         t4 = time.perf_counter()
         for key, a, b in (("decode", t0, t1), ("preprocess", t1, t2), ("forward", t2, t3),
                           ("report", t3, t4)):  # fmt: skip

@@ -13,11 +13,12 @@ from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
 from app.engine.shapes import ShapeError
-from app.explore import ComputeBudgetError
+from app.explorer.convolve import ComputeBudgetError
+from app.explorer.filters import NoSuchLayerError
+from app.explorer.kernels import KernelError
+from app.explorer.models import ModelRegistry, UnknownModelError
 from app.imaging.errors import ImageInputError
-from app.kernels import KernelError
 from app.model.storage import ModelFileError
-from app.service import load_service_model
 from app.settings import ROOT, Settings
 
 from . import routes_convolve, routes_digits, routes_info, routes_pages
@@ -45,7 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Requests run concurrently on a thread pool; multi-threaded BLAS would oversubscribe.
     threadpool_limits(1)
     try:
-        model = load_service_model(settings.model_path)
+        registry = ModelRegistry.from_dir(
+            settings.models_dir, settings.default_model, settings.model_path
+        )
     except ModelFileError as err:
         print(f"conv-explorer: cannot start: {err}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -57,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # routes_pages serves /docs from local files
         redoc_url=None,
     )
-    app.state.settings, app.state.model = settings, model
+    app.state.settings, app.state.models = settings, registry
     app.state.work_limiter = anyio.CapacityLimiter(settings.max_concurrent_work)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -78,6 +81,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             where = " ".join(str(p) for p in e.get("loc", ()))
             parts.append(f"{where}: {e.get('msg', 'invalid')}")
         return _error(422, "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(UnknownModelError)
+    @app.exception_handler(NoSuchLayerError)
+    async def not_found(_: Request, err: LookupError):
+        return _error(404, str(err.args[0]))
 
     @app.exception_handler(ShapeError)
     async def shape_error(_: Request, err: ShapeError):

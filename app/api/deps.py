@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import anyio
-from fastapi import Request
+from fastapi import Query, Request
 
-from app.service import LoadedModel
+from app.explorer.models import LoadedModel, ModelRegistry
 from app.settings import Settings
 
 from .schemas import Error
@@ -25,8 +25,20 @@ async def run_work(request: Request, fn: Callable[[], T]) -> T:
     return await anyio.to_thread.run_sync(fn, limiter=request.app.state.work_limiter)
 
 
-def model_of(request: Request) -> LoadedModel:
-    return request.app.state.model
+def registry_of(request: Request) -> ModelRegistry:
+    return request.app.state.models
+
+
+def chosen_model(
+    request: Request,
+    model: str | None = Query(
+        None,
+        max_length=40,
+        description="zoo id from GET /api/models; the default model when left out",
+    ),
+) -> LoadedModel:
+    """The `model=` every network route takes; an unknown id is a 404 listing the known."""
+    return registry_of(request).get(model)
 
 
 def settings_of(request: Request) -> Settings:

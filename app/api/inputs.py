@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 from fastapi import Request
-from PIL import Image
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from app.imaging.decode import decode_data_url, open_image
+from app.imaging.decode import decode_data_url, decode_to_array
 from app.imaging.preprocess import digit_from_pixels
 from app.settings import Settings
 
@@ -35,11 +34,12 @@ class Payload:
     pixels: np.ndarray | None = None  # (28, 28) float32, 1 = ink
     fields: dict[str, Any] = field(default_factory=dict)  # other JSON / form fields
 
-    def load_image(self, max_pixels: int, max_side: int | None = None) -> Image.Image | None:
-        """Decode the picture (CPU work: call it off the event loop); see open_image."""
+    def image_array(self, max_pixels: int, max_side: int, mode: str = "gray"):
+        """The picture as numbers, shrunk to max_side (CPU work: call it off the event loop);
+        None when the body held pixels instead. See decode_to_array."""
         if self.image_bytes is None:
             return None
-        return open_image(self.image_bytes, max_pixels, max_side)
+        return decode_to_array(self.image_bytes, max_pixels, max_side, mode)
 
 
 def _reject_constant(name: str):

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.exceptions import HTTPException
 
-from app.explore import convolve_image
-from app.imaging.decode import limit_size, to_gray, to_rgb
-from app.kernels import CLASSIC_KERNELS, custom_kernel, resolve_kernels
+from app.explorer.convolve import convolve_image
+from app.explorer.kernels import CLASSIC_KERNELS, custom_kernel, resolve_kernels
+from app.explorer.models import LoadedModel
 
-from .deps import ERRORS, image_body, model_of, run_work, settings_of
+from .deps import ERRORS, chosen_model, image_body, run_work, settings_of
 from .inputs import Payload, read_payload
 from .schemas import Convolution, KernelInfo
 
@@ -25,8 +25,8 @@ def _image_array(payload: Payload, mode: str, max_side: int, max_pixels: int) ->
     if payload.pixels is not None:
         digit = payload.pixels[None]
         return np.repeat(digit, 3, axis=0) if mode == "rgb" else digit
-    image = limit_size(payload.load_image(max_pixels, max_side), max_side)
-    return to_rgb(image) if mode == "rgb" else to_gray(image)[None]
+    image = payload.image_array(max_pixels, max_side, mode)
+    return image if mode == "rgb" else image[None]
 
 
 def _custom(payload: Payload, channels: int, max_side: int):
@@ -58,10 +58,11 @@ def _check_limit(name: str, value: int, limit: int) -> None:
 )
 async def convolve(
     request: Request,
+    model: Annotated[LoadedModel, Depends(chosen_model)],
     kernels: str = Query(
         "learned",
         max_length=300,
-        description="comma-separated: 'learned' (all 30 learned filters) and/or "
+        description="comma-separated: 'learned' (every first-layer filter of the model) and/or "
         + ", ".join(CLASSIC_KERNELS)
         + "; a custom kernel goes in the body as 'kernel'",
     ),
@@ -81,15 +82,15 @@ async def convolve(
     _check_limit("stride", stride, settings.max_stride)
     _check_limit("pad", pad, settings.max_pad)
     payload = await read_payload(request, settings)
-    model = model_of(request)
     names = [n.strip() for n in kernels.split(",") if n.strip()]
 
     def work():
         side = min(max_side, settings.max_convolve_side)
         image = _image_array(payload, mode, side, settings.max_image_pixels)
         channels = image.shape[0]
-        W, b = model.net.params["W1"], model.net.params["b1"]
-        chosen = resolve_kernels(names, channels, W, b, bias)
+        convs = model.net.conv_layers()
+        learned = model.net.weights_of(convs[0]) if convs else None
+        chosen = resolve_kernels(names, channels, learned, bias)
         extra = _custom(payload, channels, settings.max_kernel_side)
         if extra is not None:
             chosen.append(extra)

@@ -6,10 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from app.explore import DIGIT_WORK_SIDE, digit_report, read_digit
+from app.explorer.digits import DIGIT_WORK_SIDE, digit_report, read_digit
+from app.explorer.models import LoadedModel
 from app.imaging.preprocess import PreprocessOptions
 
-from .deps import ERRORS, image_body, model_of, run_work, settings_of
+from .deps import ERRORS, chosen_model, image_body, run_work, settings_of
 from .inputs import read_payload
 from .schemas import Exploration, Prediction
 
@@ -30,17 +31,19 @@ def preprocess_options(
 
 
 Options = Annotated[PreprocessOptions, Depends(preprocess_options)]
+Model = Annotated[LoadedModel, Depends(chosen_model)]
 
 
-async def _report(request: Request, options: PreprocessOptions, explore: bool, values: bool):
+async def _report(
+    request: Request, model: LoadedModel, options: PreprocessOptions, explore: bool, values: bool
+):
     settings = settings_of(request)
     payload = await read_payload(request, settings)
-    net = model_of(request).net
 
     def work():
-        image = payload.load_image(settings.max_image_pixels, DIGIT_WORK_SIDE)
-        pre = read_digit(image, payload.pixels, options)
-        return digit_report(net, pre, explore, values)
+        gray = payload.image_array(settings.max_image_pixels, DIGIT_WORK_SIDE)
+        pre = read_digit(gray, payload.pixels, options)
+        return digit_report(model, pre, explore, values)
 
     return await run_work(request, work)
 
@@ -52,10 +55,10 @@ async def _report(request: Request, options: PreprocessOptions, explore: bool, v
     openapi_extra=image_body(),
     summary="Classify a digit",
 )
-async def predict(request: Request, options: Options):
+async def predict(request: Request, model: Model, options: Options):
     """Label, the 10 probabilities, the 28x28 input actually classified, and every
     preprocessing stage as a small image."""
-    return await _report(request, options, explore=False, values=False)
+    return await _report(request, model, options, explore=False, values=False)
 
 
 @router.post(
@@ -67,9 +70,10 @@ async def predict(request: Request, options: Options):
 )
 async def explore(
     request: Request,
+    model: Model,
     options: Options,
     values: bool = Query(False, description="include the raw numbers of every map"),
 ):
-    """The prediction plus every filter's map after conv, ReLU and pooling (one colour scale
-    per stage), the 100 hidden activations and the logits."""
-    return await _report(request, options, explore=True, values=values)
+    """The prediction plus every map stage of the model in order (conv, ReLU, pooling; one
+    colour scale per stage), every flat layer (affine, ReLU) and the logits."""
+    return await _report(request, model, options, explore=True, values=values)

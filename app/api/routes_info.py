@@ -2,36 +2,63 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 
 from app.engine.shapes import conv_output_length
-from app.explore import filter_bank
-from app.service import layer_table
+from app.explorer.architecture_view import describe_model, layer_table
+from app.explorer.filters import layer_filters
+from app.explorer.models import LoadedModel
 
-from .deps import ERRORS, model_of
-from .schemas import Filters, Health, ModelInfo, OutputSize
+from .deps import ERRORS, chosen_model, registry_of
+from .schemas import Filters, Health, ModelInfo, ModelSummary, OutputSize
 
 router = APIRouter(tags=["model"])
 
 
+Model = Annotated[LoadedModel, Depends(chosen_model)]
+NOT_FOUND = {404: {"model": ERRORS[422]["model"], "description": "unknown model or layer"}}
+
+
 @router.get("/api/health", response_model=Health, summary="Liveness and model identity")
 def health(request: Request):
-    model = model_of(request)
-    return {"status": "ok", "model": model.path.name, "model_sha256": model.sha256}
-
-
-@router.get("/api/model", response_model=ModelInfo, summary="Architecture and training record")
-def model_info(request: Request):
-    """Layers with shapes and parameter counts, the training configuration, per-epoch
-    history and the final test accuracy."""
-    model = model_of(request)
-    meta, config = model.metadata, model.net.config
-    layers = layer_table(config)
+    models = registry_of(request)
+    model = models.default
     return {
-        "architecture": meta.get("architecture", ""),
+        "status": "ok",
+        "model": model.id,
+        "model_sha256": model.sha256,
+        "models": {m.id: m.sha256 for m in models.models.values()},
+    }
+
+
+@router.get("/api/models", response_model=list[ModelSummary], summary="The model zoo")
+def models_list(request: Request):
+    """Every model the server holds: id, title, what it shows, its layers with shapes and
+    settings, parameter count, test accuracy (overall and per class), the file's SHA-256, the
+    structure figures of its first-layer filters, and which one is the default."""
+    models = registry_of(request)
+    return [describe_model(m, models.default_id) for m in models.models.values()]
+
+
+@router.get(
+    "/api/model",
+    response_model=ModelInfo,
+    responses=NOT_FOUND,
+    summary="Architecture and training record",
+)
+def model_info(model: Model):
+    """Layers with shapes and parameter counts, the training configuration, per-epoch
+    history and the final test accuracy (the default model unless `model=` names another)."""
+    meta, arch = model.metadata, model.net.arch
+    layers = layer_table(arch)
+    return {
+        "id": model.id,
+        "architecture": arch.summary(),
         "layers": layers,
-        "total_params": sum(layer["params"] for layer in layers),
-        "config": config.to_dict(),
+        "total_params": arch.param_count(),
+        "config": arch.to_dict(),
         "training": {
             "command": meta.get("command"),
             "seed": meta.get("seed"),
@@ -45,15 +72,23 @@ def model_info(request: Request):
     }
 
 
-@router.get("/api/filters", response_model=Filters, summary="Learned and initial filters")
-def filters(request: Request):
-    """The 30 learned 5x5 first-layer filters (weights, bias, PNG) and the random filters
-    they started from, each set on one shared diverging colour scale."""
-    model = model_of(request)
-    return {
-        "learned": filter_bank(model.net.params["W1"], model.net.params["b1"]),
-        "initial": filter_bank(model.initial_W1, model.initial_b1),
-    }
+@router.get(
+    "/api/filters",
+    response_model=Filters,
+    responses=NOT_FOUND,
+    summary="Learned and initial filters of a conv layer",
+)
+def filters(
+    model: Model,
+    layer: str | None = Query(
+        None, max_length=20, description="conv layer name (conv1, conv2, ...); default the first"
+    ),
+):
+    """The learned filters of one conv layer (weights (C, FH, FW), bias, one PNG per input
+    channel), the random filters they started from (null for the book's imported weights),
+    each set on one shared diverging colour scale, and how structured they are: each
+    filter's neighbour correlation and correlation with its start."""
+    return layer_filters(model, layer)
 
 
 @router.get(

@@ -14,7 +14,7 @@ templates = Jinja2Templates(directory=ROOT / "templates")
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request):
-    model = request.app.state.model
+    model = request.app.state.models.default
     return templates.TemplateResponse(
         request,
         "index.html",

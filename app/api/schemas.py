@@ -35,6 +35,7 @@ class Preprocessing(BaseModel):
 
 
 class Prediction(BaseModel):
+    model: str = Field(examples=["simple"], description="the zoo id that answered")
     label: int = Field(examples=[7])
     probabilities: list[float] = Field(description="softmax output for digits 0..9")
     logits: list[float]
@@ -51,8 +52,10 @@ class FeatureMap(BaseModel):
 
 
 class Stage(BaseModel):
-    name: str = Field(examples=["conv"])
+    name: str = Field(examples=["conv1"])
     title: str
+    kind: str = Field(examples=["conv"], description="conv, relu or pool")
+    layer: int = Field(description="index in the model's layer list (GET /api/models)")
     shape: list[int] = Field(examples=[[30, 24, 24]])
     scale: str = Field(
         description="'diverging': purple < 0, near-white 0, orange > 0, each sign scaled to its "
@@ -65,32 +68,56 @@ class Stage(BaseModel):
     maps: list[FeatureMap]
 
 
-class Hidden(BaseModel):
-    values: list[float] = Field(description="the 100 hidden activations after ReLU")
+class FlatLayer(BaseModel):
+    name: str = Field(examples=["relu2"])
+    title: str
+    kind: str = Field(examples=["relu"], description="affine, relu or dropout")
+    size: int
+    grid: list[int] = Field(description="[rows, cols] of the picture (100 units: 10 x 10)")
+    range: list[float]
+    values: list[float]
     png: str
 
 
 class Exploration(Prediction):
     stages: list[Stage]
-    hidden: Hidden
+    hidden: list[FlatLayer] = Field(description="every flat layer before the logits, in order")
 
 
 class Filter(BaseModel):
     index: int
-    weights: list[list[float]]
+    weights: list[list[list[float]]] = Field(description="(C, FH, FW)")
     bias: float
-    png: str
+    channels: list[str] = Field(description="one PNG per input channel")
 
 
 class FilterBank(BaseModel):
-    shape: list[int]
+    shape: list[int] = Field(examples=[[30, 1, 5, 5]])
     range: list[float]
     filters: list[Filter]
 
 
+class FilterStructure(BaseModel):
+    neighbour_correlation: list[float] = Field(
+        description="per filter: Pearson correlation of each weight with its right and lower "
+        "neighbours, the filter's mean removed (smooth detectors near 1, noise near 0)"
+    )
+    median_neighbour_correlation: float
+    start_correlation: list[float] | None = Field(
+        description="per filter: correlation with the random filter it started from"
+    )
+    median_start_correlation: float | None
+
+
 class Filters(BaseModel):
+    model: str
+    layer: str = Field(examples=["conv1"])
+    conv_layers: list[str] = Field(description="every conv layer of the model, in order")
     learned: FilterBank
-    initial: FilterBank = Field(description="the same filters before training")
+    initial: FilterBank | None = Field(
+        description="the same filters before training; null when unknown (imported weights)"
+    )
+    structure: FilterStructure
 
 
 class ResponseMap(BaseModel):
@@ -130,12 +157,46 @@ class OutputSize(BaseModel):
 
 
 class Layer(BaseModel):
-    name: str
+    index: int = Field(description="position in the layer list; -1 for the input")
+    name: str = Field(examples=["conv1"])
+    kind: str = Field(examples=["conv"])
+    title: str = Field(examples=["conv1: conv 30 filters 5x5, stride 1, pad 0"])
     output_shape: list[int]
     params: int
+    size: list[int] | None = Field(None, description="conv filter or pool window (H, W)")
+    stride: int | None = None
+    pad: int | None = None
+    filters: int | None = None
+    mode: str | None = Field(None, description="pool: max or avg")
+    units: int | None = None
+    rate: float | None = None
+    param_names: list[str] | None = Field(None, examples=[["W1", "b1"]])
+
+
+class StructureSummary(BaseModel):
+    layer: str
+    median_neighbour_correlation: float
+    median_start_correlation: float | None
+
+
+class ModelSummary(BaseModel):
+    id: str = Field(examples=["simple"])
+    title: str
+    shows: str = Field(description="what the model is in the zoo for")
+    default: bool
+    architecture: str
+    layers: list[Layer]
+    param_count: int
+    test_accuracy: float | None
+    per_class_accuracy: list[float] | None
+    sha256: str
+    file: str
+    has_initial: bool = Field(description="the untrained weights are known (not for imports)")
+    filter_structure: StructureSummary | None
 
 
 class ModelInfo(BaseModel):
+    id: str
     architecture: str
     layers: list[Layer]
     total_params: int
@@ -149,5 +210,6 @@ class ModelInfo(BaseModel):
 
 class Health(BaseModel):
     status: str = Field(examples=["ok"])
-    model: str
+    model: str = Field(description="the default model's id")
     model_sha256: str
+    models: dict[str, str] = Field(description="every model's id and file SHA-256")

@@ -91,6 +91,13 @@ def open_image(data: bytes, max_pixels: int, max_side: int | None = None) -> Ima
         ) from None
 
 
+def decode_to_array(data: bytes, max_pixels: int, max_side: int, mode: str) -> np.ndarray:
+    """The one way an upload becomes numbers: decode (checked), shrink once to max_side, and
+    convert -> (H, W) brightness for mode "gray", (3, H, W) for "rgb"; 0..1, 1 = white."""
+    image = limit_size(open_image(data, max_pixels, max_side), max_side)
+    return to_rgb(image) if mode == "rgb" else to_gray(image)
+
+
 def _identify(data: bytes, max_pixels: int) -> Image.Image:
     """Image.open reads the header only; here a refused format is named (415)."""
     try:

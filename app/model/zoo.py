@@ -55,7 +55,7 @@ ZOO: dict[str, ZooEntry] = {
             "DeepConvNet (chapter 8)",
             "six 3x3 conv layers: deeper units respond to strokes and parts (Fig. 7-26)",
             deep_convnet(),
-            TrainConfig(epochs=12),
+            TrainConfig(epochs=10),
         ),
         ZooEntry(
             "mlp",

@@ -72,15 +72,21 @@ def custom_kernel(data, channels: int, max_side: int) -> Kernel:
 
 
 def resolve_kernels(
-    names: list[str], channels: int, learned_W: np.ndarray, learned_b: np.ndarray, bias: bool
+    names: list[str],
+    channels: int,
+    learned: tuple[np.ndarray, np.ndarray] | None,
+    bias: bool,
 ) -> list[Kernel]:
-    """'learned' expands to every learned filter (learned_0 ... learned_29); other names are
-    classic kernels. The learned filters take their bias only when `bias` is true (the book's
-    figure shows them without)."""
+    """'learned' expands to every first-layer filter of the model (learned_0, learned_1, ...);
+    other names are classic kernels. The learned filters take their bias only when `bias` is
+    true (the book's figure shows them without). `learned` is None for a model without conv
+    layers, which then has no filters to lend."""
     kernels = []
     for name in names:
         if name == "learned":
-            for i, (w, b) in enumerate(zip(learned_W, learned_b, strict=True)):
+            if learned is None:
+                raise KernelError("this model has no conv layers, so no learned filters")
+            for i, (w, b) in enumerate(zip(*learned, strict=True)):
                 kernels.append(
                     Kernel(f"learned_{i}", to_channels(w[0], channels), float(b) if bias else 0.0)
                 )

@@ -86,6 +86,8 @@ def cmd_train(args) -> int:
     out = args.out or DEFAULT_MODEL.parent / f"{entry.id}.npz"
     save_model(net, out, metadata)
     print(f"saved {out}: test accuracy {report['accuracy']:.4f}")
+    if args.out is None:
+        write_units(net, entry.id, data)
     if "filter_structure" in metadata:
         print(f"first-layer filters: {metadata['filter_structure']}")
     return 0
@@ -129,6 +131,32 @@ def cmd_import_book(args) -> int:
         out = DEFAULT_MODEL.parent / f"{model_id}.npz"
         save_model(net, out, metadata)
         print(f"saved {out}: test accuracy {report['accuracy']:.4f}")
+        write_units(net, model_id, data)
+    return 0
+
+
+def write_units(net, model_id: str, data) -> None:
+    """Each conv unit's top test-set patches, beside the model in models/units/ID.npz."""
+    from app.model.receptive import save_units, top_patches
+
+    if not net.conv_layers():
+        return
+    out = DEFAULT_MODEL.parent / "units" / f"{model_id}.npz"
+    out.parent.mkdir(exist_ok=True)
+    save_units(out, top_patches(net, data.test_images), data.test_images, data.test_labels)
+    print(f"saved {out}: top patches of every conv unit")
+
+
+def cmd_units(args) -> int:
+    from app.explorer.models import load_one
+    from app.model.mnist import load_mnist
+
+    _limit_blas_threads()
+    data = load_mnist(args.data_dir)
+    paths = [args.model] if args.model else sorted(DEFAULT_MODEL.parent.glob("*.npz"))
+    for path in paths:
+        model = load_one(path)
+        write_units(model.net, model.id, data)
     return 0
 
 
@@ -224,6 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DATA.parent / "book-weights")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     p.set_defaults(func=cmd_import_book)
+
+    p = sub.add_parser("units", help="find each conv unit's top test-set patches")
+    p.add_argument("--model", type=Path, help="one model file (default: every file in models/)")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    p.set_defaults(func=cmd_units)
 
     p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy, confusion matrix")
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL)

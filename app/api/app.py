@@ -17,6 +17,7 @@ from app.explorer.convolve import ComputeBudgetError
 from app.explorer.filters import NoSuchLayerError
 from app.explorer.kernels import KernelError
 from app.explorer.models import ModelRegistry, UnknownModelError
+from app.explorer.units import UnitsMissingError
 from app.imaging.errors import ImageInputError
 from app.model.storage import ModelFileError
 from app.settings import ROOT, Settings
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(UnknownModelError)
     @app.exception_handler(NoSuchLayerError)
+    @app.exception_handler(UnitsMissingError)
     async def not_found(_: Request, err: LookupError):
         return _error(404, str(err.args[0]))
 

@@ -10,9 +10,10 @@ from app.engine.shapes import conv_output_length
 from app.explorer.architecture_view import describe_model, layer_table
 from app.explorer.filters import layer_filters
 from app.explorer.models import LoadedModel
+from app.explorer.units import layer_units
 
 from .deps import ERRORS, chosen_model, registry_of
-from .schemas import Filters, Health, ModelInfo, ModelSummary, OutputSize
+from .schemas import Filters, Health, ModelInfo, ModelSummary, OutputSize, Units
 
 router = APIRouter(tags=["model"])
 
@@ -89,6 +90,24 @@ def filters(
     each set on one shared diverging colour scale, and how structured they are: each
     filter's neighbour correlation and correlation with its start."""
     return layer_filters(model, layer)
+
+
+@router.get(
+    "/api/units",
+    response_model=Units,
+    responses=NOT_FOUND,
+    summary="What each conv unit responds to most (Fig. 7-26)",
+)
+def units(
+    model: Model,
+    layer: str | None = Query(
+        None, max_length=20, description="conv layer name (conv1, conv2, ...); default the first"
+    ),
+):
+    """For every channel of one conv layer, the 9 test digits on which it responds most,
+    with the box of input pixels its unit sees there (its receptive field, which grows with
+    depth), the response and the digit's label."""
+    return layer_units(model, layer)
 
 
 @router.get(

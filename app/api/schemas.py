@@ -156,6 +156,31 @@ class OutputSize(BaseModel):
     formula_w: str
 
 
+class Patch(BaseModel):
+    png: str = Field(description="the whole test digit, white ink on black")
+    box: list[int] = Field(description="[top, left, bottom, right] inclusive: what the unit saw")
+    value: float = Field(description="the unit's response (conv output) there")
+    label: int
+
+
+class Unit(BaseModel):
+    index: int
+    patches: list[Patch]
+
+
+class ReceptiveField(BaseModel):
+    size: int = Field(description="input pixels a unit sees along each side")
+    jump: int = Field(description="input pixels between neighbouring units")
+    offset: int = Field(description="where unit 0's field starts (negative: in the padding)")
+
+
+class Units(BaseModel):
+    model: str
+    layer: str
+    field: ReceptiveField
+    units: list[Unit]
+
+
 class Layer(BaseModel):
     index: int = Field(description="position in the layer list; -1 for the input")
     name: str = Field(examples=["conv1"])

@@ -7,13 +7,16 @@ from typing import TypeVar
 
 import anyio
 from fastapi import Query, Request
+from pydantic import BaseModel, Field
 
 from app.explorer.models import LoadedModel, ModelRegistry
 from app.settings import Settings
 
-from .schemas import Error
-
 T = TypeVar("T")
+
+
+class Error(BaseModel):
+    detail: str | list = Field(examples=["the image has no ink to read: draw a digit"])
 
 
 async def run_work(request: Request, fn: Callable[[], T]) -> T:

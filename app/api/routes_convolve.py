@@ -12,10 +12,10 @@ from starlette.exceptions import HTTPException
 from app.explorer.convolve import convolve_image
 from app.explorer.kernels import CLASSIC_KERNELS, custom_kernel, resolve_kernels
 from app.explorer.models import LoadedModel
+from app.explorer.results import Convolution, KernelInfo
 
 from .deps import ERRORS, chosen_model, image_body, run_work, settings_of
 from .inputs import Payload, read_payload
-from .schemas import Convolution, KernelInfo
 
 router = APIRouter(tags=["convolution"])
 

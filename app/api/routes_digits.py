@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from app.explorer.digits import DIGIT_WORK_SIDE, digit_report, read_digit
 from app.explorer.models import LoadedModel
+from app.explorer.results import Exploration, Prediction
 from app.imaging.preprocess import PreprocessOptions
 
 from .deps import ERRORS, chosen_model, image_body, run_work, settings_of
 from .inputs import read_payload
-from .schemas import Exploration, Prediction
 
 router = APIRouter(tags=["digits"])
 

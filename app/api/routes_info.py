@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from app.engine.shapes import conv_output_length
-from app.explorer.architecture_view import describe_model, layer_table
+from app.explorer.architecture_view import describe_model, model_record
 from app.explorer.filters import layer_filters
 from app.explorer.models import LoadedModel
+from app.explorer.output_size import output_size
+from app.explorer.results import Filters, Health, ModelInfo, ModelSummary, OutputSize, Units
 from app.explorer.units import layer_units
 
 from .deps import ERRORS, chosen_model, registry_of
-from .schemas import Filters, Health, ModelInfo, ModelSummary, OutputSize, Units
 
 router = APIRouter(tags=["model"])
 
@@ -26,12 +26,8 @@ NOT_FOUND = {404: {"model": ERRORS[422]["model"], "description": "unknown model 
 def health(request: Request):
     models = registry_of(request)
     model = models.default
-    return {
-        "status": "ok",
-        "model": model.id,
-        "model_sha256": model.sha256,
-        "models": {m.id: m.sha256 for m in models.models.values()},
-    }
+    every = {m.id: m.sha256 for m in models.models.values()}
+    return Health(status="ok", model=model.id, model_sha256=model.sha256, models=every)
 
 
 @router.get("/api/models", response_model=list[ModelSummary], summary="The model zoo")
@@ -52,25 +48,7 @@ def models_list(request: Request):
 def model_info(model: Model):
     """Layers with shapes and parameter counts, the training configuration, per-epoch
     history and the final test accuracy (the default model unless `model=` names another)."""
-    meta, arch = model.metadata, model.net.arch
-    layers = layer_table(arch)
-    return {
-        "id": model.id,
-        "architecture": arch.summary(),
-        "layers": layers,
-        "total_params": arch.param_count(),
-        "config": arch.to_dict(),
-        "training": {
-            "command": meta.get("command"),
-            "seed": meta.get("seed"),
-            "data_sha256": meta.get("data_sha256", {}),
-            **meta.get("train", {}),
-        },
-        "test_accuracy": meta.get("test_accuracy"),
-        "per_class_accuracy": meta.get("per_class_accuracy"),
-        "history": meta.get("history", []),
-        "sha256": model.sha256,
-    }
+    return model_record(model)
 
 
 @router.get(
@@ -126,18 +104,4 @@ def conv_output_size(
 ):
     """When (H + 2P - FH) is not divisible by S the floor is returned and `exact` is false
     (the last partial window is dropped). A filter larger than the padded input is a 422."""
-    oh = conv_output_length(H, FH, P, S, "H")
-    ow = conv_output_length(W, FW, P, S, "W")
-
-    def formula(n, f, out):
-        return f"({n} + 2*{P} - {f}) / {S} + 1 = {(n + 2 * P - f) / S + 1:g} -> {out}"
-
-    return {
-        "OH": oh.size,
-        "OW": ow.size,
-        "exact_h": oh.exact,
-        "exact_w": ow.exact,
-        "exact": oh.exact and ow.exact,
-        "formula_h": formula(H, FH, oh.size),
-        "formula_w": formula(W, FW, ow.size),
-    }
+    return output_size(H, W, FH, FW, P, S)

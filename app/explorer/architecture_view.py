@@ -12,6 +12,7 @@ from app.model.architecture import Architecture
 from app.model.filter_stats import filter_structure
 
 from .models import LoadedModel
+from .results import Layer, ModelInfo, ModelSummary, StructureSummary
 
 
 def grid_for(n: int) -> list[int]:
@@ -35,19 +36,19 @@ def layer_titles(arch: Architecture) -> list[str]:
     return titles
 
 
-def layer_table(arch: Architecture) -> list[dict]:
+def layer_table(arch: Architecture) -> list[Layer]:
     """One row per layer: name, kind, settings, output shape, parameter count."""
     names, titles = arch.names(), layer_titles(arch)
     params = arch.param_shapes()
     rows = [
-        {
-            "index": -1,
-            "name": "input",
-            "kind": "input",
-            "title": f"input {'x'.join(map(str, arch.input_shape))}",
-            "output_shape": list(arch.input_shape),
-            "params": 0,
-        }
+        Layer(
+            index=-1,
+            name="input",
+            kind="input",
+            title=f"input {'x'.join(map(str, arch.input_shape))}",
+            output_shape=list(arch.input_shape),
+            params=0,
+        )
     ]
     numbers = dict(arch.param_layers())
     for i, layer in enumerate(arch.layers):
@@ -73,42 +74,64 @@ def layer_table(arch: Architecture) -> list[dict]:
             k = numbers[i]
             row["param_names"] = [f"W{k}", f"b{k}"]
             row["params"] = sum(math.prod(params[n]) for n in row["param_names"])
-        rows.append(row)
+        rows.append(Layer(**row))
     return rows
 
 
-def describe_model(model: LoadedModel, default_id: str) -> dict:
+def describe_model(model: LoadedModel, default_id: str) -> ModelSummary:
     """A model as GET /api/models lists it."""
     meta, arch = model.metadata, model.net.arch
-    info = {
-        "id": model.id,
-        "title": model.title,
-        "shows": meta.get("shows", ""),
-        "default": model.id == default_id,
-        "architecture": arch.summary(),
-        "layers": layer_table(arch),
-        "param_count": arch.param_count(),
-        "test_accuracy": meta.get("test_accuracy"),
-        "per_class_accuracy": meta.get("per_class_accuracy"),
-        "sha256": model.sha256,
-        "file": model.path.name,
-        "has_initial": model.initial is not None,
-        "filter_structure": None,
-    }
+    structure = None
     conv = model.net.conv_layers()
     if conv:
         W = model.net.weights_of(conv[0])[0]
         first = param_name_of(model, conv[0])
         W0 = model.initial[first] if model.initial is not None else None
         stats = filter_structure(W, W0)
-        info["filter_structure"] = {
-            "layer": arch.names()[conv[0]],
-            "median_neighbour_correlation": round(stats["median_neighbour"], 4),
-            "median_start_correlation": (
+        structure = StructureSummary(
+            layer=arch.names()[conv[0]],
+            median_neighbour_correlation=round(stats["median_neighbour"], 4),
+            median_start_correlation=(
                 round(stats["median_start"], 4) if "median_start" in stats else None
             ),
-        }
-    return info
+        )
+    return ModelSummary(
+        id=model.id,
+        title=model.title,
+        shows=meta.get("shows", ""),
+        default=model.id == default_id,
+        architecture=arch.summary(),
+        layers=layer_table(arch),
+        param_count=arch.param_count(),
+        test_accuracy=meta.get("test_accuracy"),
+        per_class_accuracy=meta.get("per_class_accuracy"),
+        sha256=model.sha256,
+        file=model.path.name,
+        has_initial=model.initial is not None,
+        filter_structure=structure,
+    )
+
+
+def model_record(model: LoadedModel) -> ModelInfo:
+    """How a model was made and how it did: layers, config, training, history, accuracy."""
+    meta, arch = model.metadata, model.net.arch
+    return ModelInfo(
+        id=model.id,
+        architecture=arch.summary(),
+        layers=layer_table(arch),
+        total_params=arch.param_count(),
+        config=arch.to_dict(),
+        training={
+            "command": meta.get("command"),
+            "seed": meta.get("seed"),
+            "data_sha256": meta.get("data_sha256", {}),
+            **meta.get("train", {}),
+        },
+        test_accuracy=meta.get("test_accuracy"),
+        per_class_accuracy=meta.get("per_class_accuracy"),
+        history=meta.get("history", []),
+        sha256=model.sha256,
+    )
 
 
 def param_name_of(model: LoadedModel, index: int) -> str:

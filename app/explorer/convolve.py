@@ -9,6 +9,7 @@ from app.engine.shapes import conv_output_length
 from app.imaging.render import render_gray
 
 from .kernels import Kernel
+from .results import Convolution, ResponseMap
 from .views import rounded
 
 # How /api/convolve colours its maps, stated once per response (the page's legend repeats it).
@@ -43,7 +44,7 @@ def convolve_image(
     relu: bool,
     values: bool,
     max_macs: int,
-) -> dict:
+) -> Convolution:
     """image (C, H, W) 0..1 through each kernel.
 
     One colour rule for every map (STRETCH_RULE): gray from each map's minimum to its maximum,
@@ -63,23 +64,23 @@ def convolve_image(
             m = np.maximum(m, 0)
         low, high = float(m.min()), float(m.max())
         maps.append(
-            {
-                "name": k.name,
-                "shape": [oh.size, ow.size],
-                "exact": oh.exact and ow.exact,
-                "range": [round(low, 6), round(high, 6)],
-                "png": render_gray(m, low, high if high > low else low + 1e-6, ink_white=True),
-                "values": rounded(m, 4) if values else None,
-            }
+            ResponseMap(
+                name=k.name,
+                shape=[oh.size, ow.size],
+                exact=oh.exact and ow.exact,
+                range=[round(low, 6), round(high, 6)],
+                png=render_gray(m, low, high if high > low else low + 1e-6, ink_white=True),
+                values=rounded(m, 4) if values else None,
+            )
         )
     shown = image.mean(axis=0)  # brightness, for the page to show beside the maps
-    return {
-        "input_shape": list(image.shape),
-        "input_png": render_gray(shown, 0.0, 1.0, ink_white=True),
-        "stride": stride,
-        "pad": pad,
-        "macs": macs,
-        "scale": "gray",
-        "scale_rule": STRETCH_RULE,
-        "maps": maps,
-    }
+    return Convolution(
+        input_shape=list(image.shape),
+        input_png=render_gray(shown, 0.0, 1.0, ink_white=True),
+        stride=stride,
+        pad=pad,
+        macs=macs,
+        scale="gray",
+        scale_rule=STRETCH_RULE,
+        maps=maps,
+    )

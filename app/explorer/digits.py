@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from app.engine.layers import softmax
-from app.imaging.preprocess import Preprocessed, PreprocessOptions, Stage, preprocess_digit
+from app.imaging.preprocess import Preprocessed, PreprocessOptions, Step, preprocess_digit
 from app.imaging.render import render_gray, render_sequential, render_signed
 
 from .architecture_view import grid_for, layer_titles
 from .models import LoadedModel
+from .results import Exploration, FlatLayer, Prediction, Preprocessing, StageImage
 from .views import input_view, prediction, rounded, stage_view
 
 DIGIT_WORK_SIDE = 1024  # uploads are shrunk to this longer side before digit preprocessing;
@@ -17,12 +18,12 @@ DIGIT_WORK_SIDE = 1024  # uploads are shrunk to this longer side before digit pr
 
 
 def predict_digit(model: LoadedModel, digit: np.ndarray) -> dict:
-    """digit (28, 28) 0..1, 1 = ink -> label, probabilities, logits."""
+    """digit (28, 28) 0..1, 1 = ink -> label, probabilities, logits, top 3."""
     logits = model.net.predict(digit[None, None])[0]
     return prediction(softmax(logits), logits)
 
 
-def flat_view(name: str, title: str, values: np.ndarray) -> dict:
+def flat_view(name: str, title: str, kind: str, values: np.ndarray) -> FlatLayer:
     """A flat layer (affine, its ReLU): the numbers and a near-square picture of them."""
     rows, cols = grid_for(values.size)
     padded = np.zeros(rows * cols, np.float32)
@@ -33,15 +34,16 @@ def flat_view(name: str, title: str, values: np.ndarray) -> dict:
         png = render_signed(grid, max(abs(low), high, 1e-6))
     else:
         png = render_sequential(grid, max(high, 1e-6))
-    return {
-        "name": name,
-        "title": title,
-        "size": int(values.size),
-        "grid": [rows, cols],
-        "range": [round(low, 6), round(high, 6)],
-        "values": rounded(values),
-        "png": png,
-    }
+    return FlatLayer(
+        name=name,
+        title=title,
+        kind=kind,
+        size=int(values.size),
+        grid=[rows, cols],
+        range=[round(low, 6), round(high, 6)],
+        values=rounded(values),
+        png=png,
+    )
 
 
 def explore_digit(model: LoadedModel, digit: np.ndarray, values: bool = False) -> dict:
@@ -54,10 +56,9 @@ def explore_digit(model: LoadedModel, digit: np.ndarray, values: bool = False) -
         kind = model.net.arch.layers[act.index].kind
         v = act.value[0]
         if v.ndim == 3:
-            stage = stage_view(act.name, titles[act.index], v, values)
-            stages.append({**stage, "kind": kind, "layer": act.index})
+            stages.append(stage_view(act.name, titles[act.index], kind, act.index, v, values))
         else:
-            flat.append({**flat_view(act.name, titles[act.index], v), "kind": kind})
+            flat.append(flat_view(act.name, titles[act.index], kind, v))
     return {**prediction(probs, logits), "stages": stages, "hidden": flat}
 
 
@@ -67,29 +68,35 @@ def read_digit(
     """A 28x28 digit from an uploaded picture's brightness (H, W) through MNIST-style
     preprocessing, or from raw pixels, which are taken as already MNIST-like, as sent."""
     if pixels is not None:
-        stage = Stage("pixels", "28x28 pixels as sent", pixels)
-        return Preprocessed(digit=pixels, stages=[stage], inverted=False, warnings=[])
+        step = Step("pixels", "28x28 pixels as sent", pixels)
+        return Preprocessed(digit=pixels, stages=[step], inverted=False, warnings=[])
     return preprocess_digit(gray, options)
 
 
-def digit_report(model: LoadedModel, pre: Preprocessed, explore: bool, values: bool) -> dict:
+def digit_report(
+    model: LoadedModel, pre: Preprocessed, explore: bool, values: bool
+) -> Prediction | Exploration:
     """What /api/predict (explore=False) and /api/explore return for one digit."""
     digit = pre.digit
-    report = explore_digit(model, digit, values) if explore else predict_digit(model, digit)
-    report["model"] = model.id
-    report["input"] = input_view(pre.digit)
-    report["preprocessing"] = {
-        "inverted": pre.inverted,
-        "stages": [
-            {
-                "name": s.name,
-                "title": s.title,
-                "height": int(s.image.shape[0]),
-                "width": int(s.image.shape[1]),
-                "png": render_gray(s.image, 0.0, 1.0, ink_white=True),
-            }
+    answer = explore_digit(model, digit, values) if explore else predict_digit(model, digit)
+    preprocessing = Preprocessing(
+        inverted=pre.inverted,
+        stages=[
+            StageImage(
+                name=s.name,
+                title=s.title,
+                height=int(s.image.shape[0]),
+                width=int(s.image.shape[1]),
+                png=render_gray(s.image, 0.0, 1.0, ink_white=True),
+            )
             for s in pre.stages
         ],
-    }
-    report["warnings"] = list(pre.warnings)
-    return report
+    )
+    result = Exploration if explore else Prediction
+    return result(
+        **answer,
+        model=model.id,
+        input=input_view(digit),
+        preprocessing=preprocessing,
+        warnings=list(pre.warnings),
+    )

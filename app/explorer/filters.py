@@ -9,6 +9,8 @@ from app.model.filter_stats import filter_structure
 
 from .architecture_view import param_name_of
 from .models import LoadedModel
+from .results import Filter, FilterBank, Filters, FilterStructure
+from .views import rounded
 
 
 class NoSuchLayerError(LookupError):
@@ -32,29 +34,25 @@ def conv_layer_index(model: LoadedModel, layer: str | None) -> int:
     )
 
 
-def _rounded(a: np.ndarray, digits: int = 6) -> list:
-    return np.round(a.astype(np.float64), digits).tolist()
-
-
-def filter_bank(W: np.ndarray, b: np.ndarray, limit: float | None = None) -> dict:
+def filter_bank(W: np.ndarray, b: np.ndarray) -> FilterBank:
     """Filters W (FN, C, FH, FW) on one shared diverging scale, one picture per channel."""
-    limit = float(limit or max(np.abs(W).max(initial=0.0), 1e-6))
-    return {
-        "shape": list(W.shape),
-        "range": [-round(limit, 6), round(limit, 6)],
-        "filters": [
-            {
-                "index": i,
-                "weights": _rounded(w),
-                "bias": round(float(bias), 6),
-                "channels": [render_signed(wc, limit) for wc in w],
-            }
+    limit = float(max(np.abs(W).max(initial=0.0), 1e-6))
+    return FilterBank(
+        shape=list(W.shape),
+        range=[-round(limit, 6), round(limit, 6)],
+        filters=[
+            Filter(
+                index=i,
+                weights=rounded(w, 6),
+                bias=round(float(bias), 6),
+                channels=[render_signed(wc, limit) for wc in w],
+            )
             for i, (w, bias) in enumerate(zip(W, b, strict=True))
         ],
-    }
+    )
 
 
-def layer_filters(model: LoadedModel, layer: str | None = None) -> dict:
+def layer_filters(model: LoadedModel, layer: str | None = None) -> Filters:
     """The learned filters of one conv layer, the ones they started from (when known), and
     the numbers that say whether they have structure."""
     index = conv_layer_index(model, layer)
@@ -66,20 +64,17 @@ def layer_filters(model: LoadedModel, layer: str | None = None) -> dict:
         W0, b0 = model.initial[name], model.initial["b" + name[1:]]
         initial = filter_bank(W0, b0)
     stats = filter_structure(W, W0)
-    return {
-        "model": model.id,
-        "layer": model.net.arch.names()[index],
-        "conv_layers": [model.net.arch.names()[i] for i in model.net.conv_layers()],
-        "learned": filter_bank(W, b),
-        "initial": initial,
-        "structure": {
-            "neighbour_correlation": [round(v, 4) for v in stats["neighbour_correlation"]],
-            "median_neighbour_correlation": round(stats["median_neighbour"], 4),
-            "start_correlation": (
-                [round(v, 4) for v in stats["start_correlation"]] if W0 is not None else None
-            ),
-            "median_start_correlation": (
-                round(stats["median_start"], 4) if W0 is not None else None
-            ),
-        },
-    }
+    known = W0 is not None
+    return Filters(
+        model=model.id,
+        layer=model.net.arch.names()[index],
+        conv_layers=[model.net.arch.names()[i] for i in model.net.conv_layers()],
+        learned=filter_bank(W, b),
+        initial=initial,
+        structure=FilterStructure(
+            neighbour_correlation=[round(v, 4) for v in stats["neighbour_correlation"]],
+            median_neighbour_correlation=round(stats["median_neighbour"], 4),
+            start_correlation=[round(v, 4) for v in stats["start_correlation"]] if known else None,
+            median_start_correlation=round(stats["median_start"], 4) if known else None,
+        ),
+    )

@@ -10,6 +10,7 @@ from app.model.receptive import load_units, receptive_fields
 
 from .filters import conv_layer_index
 from .models import LoadedModel
+from .results import Patch, ReceptiveField, Unit, Units
 
 
 class UnitsMissingError(LookupError):
@@ -26,7 +27,7 @@ def _load(path: Path, mtime: float) -> dict:
     return load_units(path)
 
 
-def layer_units(model: LoadedModel, layer: str | None = None) -> dict:
+def layer_units(model: LoadedModel, layer: str | None = None) -> Units:
     """For every channel of one conv layer: its top patches (digit PNG, the receptive-field
     box in input pixels, the response, the digit's label), strongest first."""
     index = conv_layer_index(model, layer)
@@ -54,17 +55,17 @@ def layer_units(model: LoadedModel, layer: str | None = None) -> dict:
             i = int(top["index"][channel, k])
             y, x = int(top["y"][channel, k]), int(top["x"][channel, k])
             patches.append(
-                {
-                    "png": digit_png(i),
-                    "box": list(field.box(y, x, height, width)),
-                    "value": round(float(top["value"][channel, k]), 4),
-                    "label": int(data["labels"][i]),
-                }
+                Patch(
+                    png=digit_png(i),
+                    box=list(field.box(y, x, height, width)),
+                    value=round(float(top["value"][channel, k]), 4),
+                    label=int(data["labels"][i]),
+                )
             )
-        units.append({"index": channel, "patches": patches})
-    return {
-        "model": model.id,
-        "layer": name,
-        "field": {"size": field.size, "jump": field.jump, "offset": field.offset},
-        "units": units,
-    }
+        units.append(Unit(index=channel, patches=patches))
+    return Units(
+        model=model.id,
+        layer=name,
+        field=ReceptiveField(size=field.size, jump=field.jump, offset=field.offset),
+        units=units,
+    )

@@ -49,7 +49,7 @@ class PreprocessOptions:
 
 
 @dataclass
-class Stage:
+class Step:
     """One step's result, for the page to show in order."""
 
     name: str
@@ -62,7 +62,7 @@ class Preprocessed:
     """The digit the network classifies, and how it got there."""
 
     digit: np.ndarray  # (28, 28) float32 0..1, 1 = ink: what the net sees
-    stages: list[Stage]
+    stages: list[Step]
     inverted: bool
     warnings: list[str]
 
@@ -87,23 +87,23 @@ def preprocess_digit(gray: np.ndarray, options: PreprocessOptions | None = None)
     if background < 0.5:
         polarity += ", background levelled to 0"
     stages = [
-        Stage("input", "Your image, ink shown white", _thumbnail(raw)),
-        Stage("polarity", polarity, _thumbnail(ink)),
+        Step("input", "Your image, ink shown white", _thumbnail(raw)),
+        Step("polarity", polarity, _thumbnail(ink)),
     ]
     box = ink
     if options.crop:
         box = _crop(ink, mask)
         title = f"Cropped to the ink's bounding box, {box.shape[1]}x{box.shape[0]}"
-        stages.append(Stage("cropped", title, _thumbnail(box)))
+        stages.append(Step("cropped", title, _thumbnail(box)))
     if options.scale:
         box = _fit(box, BOX)
         title = f"Scaled to {box.shape[1]}x{box.shape[0]}: longer side {BOX} px"
-        stages.append(Stage("scaled", title, box))
+        stages.append(Step("scaled", title, box))
     digit = _place(box, options.center)
     if options.center:
-        stages.append(Stage("centered", "28x28, centre of mass at the centre", digit))
+        stages.append(Step("centered", "28x28, centre of mass at the centre", digit))
     else:
-        stages.append(Stage("placed", "28x28, the box's middle at the centre", digit))
+        stages.append(Step("placed", "28x28, the box's middle at the centre", digit))
     brightest = float(digit.max())
     if brightest < 0.5:
         notes.append(

@@ -1,14 +1,11 @@
-"""Pydantic response schemas: they document the API (/docs) and are checked by the fuzzer."""
+"""What the application layer returns, declared once: the routes hand these to FastAPI as they
+are, so the same classes document the API (/docs) and are checked by the fuzzer."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
 DATA_URL = "data:image/png;base64,iVBORw0KGgo..."
-
-
-class Error(BaseModel):
-    detail: str | list = Field(examples=["the image has no ink to read: draw a digit"])
 
 
 class TopClass(BaseModel):

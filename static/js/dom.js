@@ -25,6 +25,14 @@ export function fmt(x, digits = 3) {
   return (zero ? s.replace("-", "") : s).replace("-", "\u2212");
 }
 
+/** A probability people can read: one decimal, and "< 0.1 %" / "> 99.9 %" at the ends
+ * rather than a "0.0 %" that is not zero or a "100.0 %" that is not certain. */
+export function percent(p) {
+  if (p < 0.0005) return "< 0.1 %";
+  if (p > 0.9995) return "> 99.9 %";
+  return `${(p * 100).toFixed(1)} %`;
+}
+
 /** Show an error (or clear it with null) in a role=alert element. */
 export function showError(el, err) {
   if (!el) return;

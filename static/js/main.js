@@ -17,7 +17,9 @@ const THROTTLE_MS = 120; // while a stroke grows, look at it this often (one req
 
 const drawSection = $("#draw");
 const digitError = $("#digit-error");
-const filters = getOnce("/api/filters");
+// The first conv layer sees one gray channel: each filter as its FH x FW plane and its picture.
+const plane = (bank) => bank && { ...bank, filters: bank.filters.map((f) => ({ ...f, weights: f.weights[0], png: f.channels[0] })) };
+const filters = getOnce("/api/filters").then((d) => ({ ...d, learned: plane(d.learned), initial: plane(d.initial) }));
 
 const prediction = createPrediction($("#draw"));
 const pixel = createPixel($("#pixel"));

@@ -1,8 +1,9 @@
 // Inside the network: the 30 maps of one stage in a grid with its legend, an inspector that
-// enlarges one map beside its filter (pick a pixel there), the 100 hidden units and the output.
+// enlarges one map beside its filter (pick a pixel there, see what it is), the hidden units and
+// the output.
 
 import { legend } from "./colors.js";
-import { $, fmt, h, matrixTable, rovingGrid } from "./dom.js";
+import { $, fmt, h, matrixTable, percent, rovingGrid } from "./dom.js";
 
 const STAGE_WORDS = { conv: "convolution", relu: "after ReLU", pool: "after max pooling" };
 
@@ -26,8 +27,16 @@ export function createMaps(root, filters, onSelect) {
     mapCaption: $("#inspect-map-caption", root),
     strip: $("#inspect-strip", root),
     table: $("#inspect-table", root),
+    explain: $("#pixel-explain", root),
   };
-  const hidden = { img: $("#hidden-img", root), legend: $("#hidden-legend", root), table: $("#hidden-table", root), top: $("#hidden-top", root) };
+  const hidden = {
+    heading: $("#hidden-h", root),
+    note: $("#hidden-note", root),
+    img: $("#hidden-img", root),
+    legend: $("#hidden-legend", root),
+    table: $("#hidden-table", root),
+    top: $("#hidden-top", root),
+  };
   const logits = $("#logits", root);
 
   let result = null;
@@ -41,7 +50,9 @@ export function createMaps(root, filters, onSelect) {
   }, () => {});
 
   const roving = rovingGrid(grid, ".map-tile");
-  const stageOf = (name) => result && result.stages.find((s) => s.name === name);
+  // the first map stage of each kind (conv, relu, pool): the radios' three views of one block
+  const stageOf = (kind) => result && result.stages.find((s) => s.kind === kind);
+  const KINDS = ["conv", "relu", "pool"];
 
   radios.forEach((r) =>
     r.addEventListener("change", () => {
@@ -155,20 +166,21 @@ export function createMaps(root, filters, onSelect) {
     if (bank) {
       const f = bank.filters[k];
       inspect.filter.src = f.png;
-      inspect.filter.alt = `Learned 5 by 5 filter ${k}`;
+      inspect.filter.alt = `Learned ${f.weights.length} by ${f.weights[0].length} filter ${k}`;
       inspect.filterCaption.textContent = `filter ${k}, bias ${fmt(f.bias)}`;
     }
     inspect.strip.replaceChildren(
-      ...result.stages.map((st) =>
+      ...KINDS.map(stageOf).filter(Boolean).map((st) =>
         h(
           "figure",
-          { class: st.name === stage ? "current" : "" },
+          { class: st.kind === stage ? "current" : "" },
           h("img", { src: st.maps[k].png, alt: `${st.name} map ${k}`, width: st.shape[2], height: st.shape[1] }),
           h("figcaption", { text: st.name }),
         ),
       ),
     );
     placePick();
+    explain();
     fillTable();
   }
 
@@ -179,7 +191,7 @@ export function createMaps(root, filters, onSelect) {
     inspect.pick.hidden = !show;
     if (!show) return;
     // the chosen conv pixel, or the pooled cell that contains it
-    const f = stage === "pool" ? 2 : 1;
+    const f = stage === "pool" ? poolSide() : 1;
     const i = Math.floor(sel.i / f);
     const j = Math.floor(sel.j / f);
     Object.assign(inspect.pick.style, {
@@ -194,6 +206,58 @@ export function createMaps(root, filters, onSelect) {
     );
   }
 
+  /** The side of the pooling window: how many conv (ReLU) pixels one pooled pixel covers. */
+  const poolSide = () => stageOf("relu").shape[1] / stageOf("pool").shape[1];
+
+  /** What the chosen pixel of the shown stage is, in words and numbers (values needed). */
+  function explain() {
+    const s = stageOf(stage);
+    const values = s && shown === sel.k && s.maps[sel.k].values;
+    inspect.explain.dataset.stage = values ? stage : "";
+    if (!values) return inspect.explain.replaceChildren();
+    const k = sel.k;
+    const v = stageOf("conv").maps[k].values[sel.i][sel.j];
+    const below = (what) => h("p", { class: "small" }, h("a", { href: "#pixel", text: `The sum behind ${what} ↓` }));
+    if (stage === "conv") {
+      inspect.explain.replaceChildren(
+        h("p", {}, `Conv pixel (${sel.i}, ${sel.j}) of map ${k} = Σ input window × filter ${k} + bias = `, h("b", { text: fmt(v, 4) })),
+        below("it"),
+      );
+    } else if (stage === "relu") {
+      inspect.explain.replaceChildren(
+        h("p", {}, `ReLU pixel (${sel.i}, ${sel.j}) = max(0, conv value) = max(0, ${fmt(v, 4)}) = `, h("b", { text: fmt(Math.max(0, v), 4) })),
+        h("p", { class: "muted small", text: v > 0 ? "The conv value is positive: ReLU passes it through." : "The conv value is not positive: ReLU outputs 0." }),
+        below(`conv pixel (${sel.i}, ${sel.j})`),
+      );
+    } else {
+      const f = poolSide();
+      const [pi, pj] = [Math.floor(sel.i / f), Math.floor(sel.j / f)];
+      const relu = stageOf("relu").maps[k].values;
+      const win = Array.from({ length: f }, (_, a) => Array.from({ length: f }, (_, b) => relu[pi * f + a][pj * f + b]));
+      const best = Math.max(...win.flat());
+      const ties = win.flat().filter((x) => x === best).length;
+      const first = win.flat().indexOf(best); // the engine's winner on a tie: first in reading order
+      const table = h(
+        "table",
+        { class: "cells pool-window" },
+        h("caption", { text: `ReLU rows ${pi * f}–${pi * f + f - 1}, columns ${pj * f}–${pj * f + f - 1}` }),
+        h("tbody", {}, win.map((row, a) => h("tr", {}, row.map((x, b) => h("td", { class: a * f + b === first ? "winner" : "", text: fmt(x, 4) }))))),
+      );
+      inspect.explain.replaceChildren(
+        h("p", {}, `Pool pixel (${pi}, ${pj}) = the largest of its ${f}×${f} window = `, h("b", { text: fmt(best, 4) })),
+        table,
+        h("p", {
+          class: "muted small",
+          text:
+            ties > 1
+              ? `${ties} values tie at ${fmt(best, 4)}: the output is the same whichever wins; the marked one, first in reading order, is the one backprop sends the gradient to.`
+              : `Max pooling keeps the largest value (marked) and drops the other ${f * f - 1}; backprop sends the gradient only to it.`,
+        }),
+        below(`the winner, conv pixel (${pi * f + Math.floor(first / f)}, ${pj * f + (first % f)})`),
+      );
+    }
+  }
+
   function fillTable() {
     inspect.table.querySelector("table")?.remove();
     const s = stageOf(stage);
@@ -202,22 +266,31 @@ export function createMaps(root, filters, onSelect) {
   }
   inspect.table.addEventListener("toggle", fillTable);
 
-  /** A pixel of the shown map -> the conv pixel behind it (for pool: the max of its 2x2 window). */
+  /** A pixel of the shown map -> the conv pixel behind it (for pool: the winner of its window). */
   function pickConvPixel(i, j) {
     if (stage !== "pool") return [i, j];
+    const f = poolSide();
     const relu = stageOf("relu").maps[sel.k].values;
-    if (!relu) return [2 * i, 2 * j];
-    let best = [2 * i, 2 * j];
-    for (const di of [0, 1]) for (const dj of [0, 1]) if (relu[2 * i + di][2 * j + dj] > relu[best[0]][best[1]]) best = [2 * i + di, 2 * j + dj];
+    if (!relu) return [f * i, f * j];
+    let best = [f * i, f * j];
+    for (let di = 0; di < f; di++)
+      for (let dj = 0; dj < f; dj++) if (relu[f * i + di][f * j + dj] > relu[best[0]][best[1]]) best = [f * i + di, f * j + dj];
     return best;
+  }
+
+  /** A pixel was picked: explain it, and make sure the explanation is on screen. */
+  function picked() {
+    sel.chosen = true;
+    placePick();
+    explain();
+    onSelect({ ...sel });
+    inspect.explain.scrollIntoView({ block: "nearest" });
   }
 
   function pickAt(i, j) {
     if (shown !== sel.k) choose(shown);
     [sel.i, sel.j] = pickConvPixel(i, j);
-    sel.chosen = true;
-    placePick();
-    onSelect({ ...sel });
+    picked();
   }
 
   inspect.zoom.addEventListener("click", (e) => {
@@ -234,29 +307,39 @@ export function createMaps(root, filters, onSelect) {
     const step = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[e.key];
     if (!s || !step) return;
     e.preventDefault();
-    const conv = stageOf("conv").shape;
-    sel.i = Math.min(conv[1] - 1, Math.max(0, sel.i + step[0] * (stage === "pool" ? 2 : 1)));
-    sel.j = Math.min(conv[2] - 1, Math.max(0, sel.j + step[1] * (stage === "pool" ? 2 : 1)));
-    sel.chosen = true;
     if (shown !== sel.k) choose(shown);
-    placePick();
-    onSelect({ ...sel });
+    if (stage === "pool") {
+      const [, ph, pw] = s.shape;
+      const f = poolSide();
+      const i = Math.min(ph - 1, Math.max(0, Math.floor(sel.i / f) + step[0]));
+      const j = Math.min(pw - 1, Math.max(0, Math.floor(sel.j / f) + step[1]));
+      [sel.i, sel.j] = pickConvPixel(i, j);
+    } else {
+      const [, ch, cw] = stageOf("conv").shape;
+      sel.i = Math.min(ch - 1, Math.max(0, sel.i + step[0]));
+      sel.j = Math.min(cw - 1, Math.max(0, sel.j + step[1]));
+    }
+    picked();
   });
 
-  // ---- the 100 hidden units and the 10 outputs
+  // ---- the hidden units (the last ReLU of the flat layers) and the 10 outputs
   function renderDense() {
-    const v = result.hidden.values;
+    const layer = result.hidden.filter((l) => l.kind === "relu").at(-1) || result.hidden.at(-1);
+    const v = layer.values;
+    const [rows, cols] = layer.grid;
     const max = Math.max(...v, 1e-6);
-    hidden.img.src = result.hidden.png;
+    hidden.heading.textContent = `${v.length} hidden units`;
+    hidden.note.textContent = `${layer.title}, as a ${rows}×${cols} grid (unit = ${cols} × row + column).`;
+    hidden.img.src = layer.png;
     const active = v.filter((x) => x > 0).length;
-    hidden.img.alt = `The 100 hidden activations as a 10 by 10 grid; ${active} are above zero`;
+    hidden.img.alt = `The ${v.length} hidden activations as a ${rows} by ${cols} grid; ${active} are above zero`;
     hidden.legend.replaceChildren(legend({ scale: "sequential", range: [0, max], label: "activation" }));
     const order = v.map((x, i) => [x, i]).sort((a, b) => b[0] - a[0]).slice(0, 5);
-    hidden.top.textContent = `${active} of 100 units fire. Strongest: ${order.map(([x, i]) => `#${i} (${fmt(x, 2)})`).join(", ")}.`;
+    hidden.top.textContent = `${active} of ${v.length} units fire. Strongest: ${order.map(([x, i]) => `#${i} (${fmt(x, 2)})`).join(", ")}.`;
     hidden.table.querySelector("table")?.remove();
     if (hidden.table.open) {
-      const rows = Array.from({ length: 10 }, (_, r) => v.slice(r * 10, r * 10 + 10));
-      hidden.table.append(matrixTable("Hidden activations, unit = 10 × row + column", rows));
+      const grid = Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => v[r * cols + c] ?? 0));
+      hidden.table.append(matrixTable(`Hidden activations, unit = ${cols} × row + column`, grid));
     }
 
     const z = result.logits;
@@ -272,7 +355,7 @@ export function createMaps(root, filters, onSelect) {
           h("span", { class: "digit", text: String(d) }),
           h("span", { class: "ltrack", "aria-hidden": "true" }, bar),
           h("span", { class: "num", text: fmt(x, 2) }),
-          h("span", { class: "num muted", text: `${(result.probabilities[d] * 100).toFixed(1)} %` }),
+          h("span", { class: "num muted", text: percent(result.probabilities[d]) }),
         );
       }),
     );

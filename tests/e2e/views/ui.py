@@ -69,3 +69,20 @@ def in_view(page: Page, selector: str) -> bool:
         }""",
         selector,
     )
+
+
+def shown(x: float, digits: int = 4) -> str:
+    """A number as the page's fmt() writes it: fixed decimals, a real minus sign, no -0."""
+    s = f"{x:.{digits}f}"
+    return (s[1:] if float(s) == 0 and s.startswith("-") else s).replace("-", "\u2212")
+
+
+def click_map_pixel(page: Page, i: int, j: int) -> None:
+    """Click pixel (i, j) of the enlarged map, which sits at the bottom of the window."""
+    zoom = page.locator("#map-zoom")
+    zoom.evaluate("e => e.scrollIntoView({block: 'end'})")
+    n = page.evaluate("document.getElementById('inspect-map').naturalWidth")
+    box = zoom.bounding_box()
+    page.mouse.click(
+        box["x"] + (j + 0.5) / n * box["width"], box["y"] + (i + 0.5) / n * box["height"]
+    )

@@ -9,15 +9,17 @@ import pathlib
 import numpy as np
 import pytest
 
-from app.model.network import PARAM_NAMES, ConvNetConfig, SimpleConvNet
+from app.model.architecture import deep_convnet, simple_convnet
+from app.model.network import Network
 from app.model.storage import ModelFileError, load_model, metadata_path, save_model
 
-SMALL = ConvNetConfig(input_dim=(1, 10, 10), filter_num=3, filter_size=3, hidden_size=5)
+SMALL = simple_convnet(filters=3, size=3, hidden=5, input_shape=(1, 10, 10))
+PARAM_NAMES = ["W1", "b1", "W2", "b2", "W3", "b3"]
 
 
 @pytest.fixture
 def saved(tmp_path):
-    net = SimpleConvNet.initial(SMALL, seed=11)
+    net = Network.initial(SMALL, seed=11)
     path = tmp_path / "net.npz"
     save_model(net, path, {"seed": 11, "history": [{"epoch": 1, "test_acc": 0.5}]})
     return net, path
@@ -36,13 +38,13 @@ class RunsCodeWhenUnpickled:
 def test_save_then_load_gives_back_the_same_parameters_and_metadata(saved):
     net, path = saved
     loaded, meta = load_model(path)
-    assert loaded.config == SMALL
+    assert loaded.arch == SMALL
     for name in PARAM_NAMES:
         np.testing.assert_array_equal(loaded.params[name], net.params[name])
         assert loaded.params[name].dtype == np.float32
     assert meta["seed"] == 11
     assert meta["history"] == [{"epoch": 1, "test_acc": 0.5}]
-    assert meta["config"] == SMALL.to_dict()
+    assert meta["config"] == json.loads(json.dumps(SMALL.to_dict()))
     assert meta["weights_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -52,6 +54,42 @@ def test_the_metadata_sits_beside_the_weights_as_json(saved):
     assert json.loads(path.with_suffix(".json").read_text())["seed"] == 11
     with np.load(path, allow_pickle=False) as npz:
         assert sorted(npz.files) == sorted(PARAM_NAMES)
+
+
+def test_any_layer_list_is_saved_with_its_config_and_loads_back_the_same(tmp_path):
+    """The chapter-8 net: eight weight matrices, pads 1 and 2, three pools, two dropouts."""
+    arch = deep_convnet(init=0.01, final_dropout=True)
+    net = Network.initial(arch, seed=3)
+    path = tmp_path / "deep.npz"
+    save_model(net, path, {"id": "deep"})
+    loaded, meta = load_model(path)
+    assert loaded.arch == arch
+    assert meta["config"]["layers"][7] == {"type": "conv", "filters": 32, "size": [3, 3],
+                                           "stride": 1, "pad": 2}  # fmt: skip
+    with np.load(path, allow_pickle=False) as npz:
+        assert sorted(npz.files) == sorted(arch.param_shapes())
+    x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
+    np.testing.assert_array_equal(loaded.predict(x), net.predict(x))
+
+
+def test_an_impossible_config_in_the_json_is_a_model_file_error(saved):
+    _, path = saved
+    meta = json.loads(path.with_suffix(".json").read_text())
+    meta["config"]["layers"][0]["size"] = [11, 11]  # larger than the 10x10 input
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match=r"metadata .* unreadable.*FH=11.*larger") as err:
+        load_model(path)
+    assert str(path.with_suffix(".json")) in str(err.value)
+
+
+def test_a_config_that_does_not_fit_the_weights_is_a_model_file_error(saved):
+    """Filters 3x3 on disk, 5x5 in the config."""
+    _, path = saved
+    meta = json.loads(path.with_suffix(".json").read_text())
+    meta["config"]["layers"][0]["size"] = [5, 5]
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match=r"does not match.*W1.*\(3, 1, 3, 3\)"):
+        load_model(path)
 
 
 def test_a_loaded_model_predicts_like_the_saved_one(saved):
@@ -131,7 +169,7 @@ def test_an_npz_holding_an_object_array_is_refused_and_never_unpickled(saved, tm
 
 
 def test_an_interrupted_save_leaves_no_partial_file(tmp_path, monkeypatch):
-    net = SimpleConvNet.initial(SMALL, seed=1)
+    net = Network.initial(SMALL, seed=1)
     path = tmp_path / "models" / "net.npz"
     real_savez = np.savez
 
@@ -157,7 +195,7 @@ def test_an_interrupted_save_keeps_the_previous_model_intact(saved, monkeypatch)
 
     monkeypatch.setattr(np, "savez", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        save_model(SimpleConvNet.initial(SMALL, seed=2), path, {"seed": 2})
+        save_model(Network.initial(SMALL, seed=2), path, {"seed": 2})
     assert (path.read_bytes(), path.with_suffix(".json").read_bytes()) == before
     assert not list(path.parent.glob("*.tmp"))
     assert load_model(path)[1]["seed"] == 11

@@ -11,10 +11,16 @@ import sys
 import numpy as np
 import pytest
 
+from app.explorer.models import load_one
+from app.model.architecture import Affine, Architecture, Dropout, Relu, Softmax, simple_convnet
+from app.model.filter_stats import filter_structure
 from app.model.mnist import load_mnist
-from app.model.network import PARAM_NAMES, ConvNetConfig, SimpleConvNet, init_params
+from app.model.network import Network, init_params
 from app.model.train import TrainConfig, evaluate_loss, train
+from app.model.zoo import ZOO
 from tests.helpers.paths import ROOT, SAMPLE_DIR
+
+HE = simple_convnet()  # He init: quick to learn from a thousand digits
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +31,9 @@ def sample():
     return data
 
 
-def run_training(sample, seed: int, epochs: int, augment: bool, threads: int = 2):
-    net = SimpleConvNet.initial(seed=seed)
-    cfg = TrainConfig(epochs=epochs, seed=seed, augment=augment, threads=threads)
+def run_training(sample, seed: int, epochs: int, augment: bool, threads: int = 2, arch=HE, **cfg):
+    net = Network.initial(arch, seed=seed)
+    cfg = TrainConfig(epochs=epochs, seed=seed, augment=augment, threads=threads, **cfg)
     history = train(
         net,
         sample.train_images,
@@ -35,7 +41,7 @@ def run_training(sample, seed: int, epochs: int, augment: bool, threads: int = 2
         sample.test_images,
         sample.test_labels,
         cfg,
-        out=None,
+        progress=False,
     )
     return net, history
 
@@ -47,7 +53,7 @@ def test_the_shipped_sample_holds_every_digit(sample):
 
 def test_two_epochs_on_the_sample_make_the_loss_fall_and_accuracy_rise_well_above_chance(sample):
     x_test, t_test = sample.test_images, sample.test_labels
-    net = SimpleConvNet.initial(seed=0)
+    net = Network.initial(HE, seed=0)
     loss_before = evaluate_loss(net, x_test, t_test)
     net, history = run_training(sample, seed=0, epochs=2, augment=False, threads=1)
     assert [r["epoch"] for r in history] == [1, 2]
@@ -63,11 +69,39 @@ def test_training_is_deterministic_for_a_given_seed(sample):
     net_a, history_a = run_training(sample, seed=3, epochs=1, augment=True)
     net_b, history_b = run_training(sample, seed=3, epochs=1, augment=True)
     net_c, _ = run_training(sample, seed=4, epochs=1, augment=True)
-    for name in PARAM_NAMES:
+    for name in net_a.params:
         np.testing.assert_array_equal(net_a.params[name], net_b.params[name], err_msg=name)
     strip = [{k: v for k, v in r.items() if k != "seconds"} for r in history_a]
     assert strip == [{k: v for k, v in r.items() if k != "seconds"} for r in history_b]
     assert not np.array_equal(net_a.params["W1"], net_c.params["W1"])
+
+
+def test_training_with_dropout_is_deterministic_too(sample):
+    """Each step draws one seed per thread for the dropout masks from the run's generator."""
+    arch = Architecture((1, 28, 28), (Affine(30), Relu(), Dropout(0.5), Affine(10), Softmax()))
+    net_a, _ = run_training(sample, seed=3, epochs=1, augment=False, arch=arch)
+    net_b, _ = run_training(sample, seed=3, epochs=1, augment=False, arch=arch)
+    net_c, _ = run_training(sample, seed=4, epochs=1, augment=False, arch=arch)
+    for name in net_a.params:
+        np.testing.assert_array_equal(net_a.params[name], net_b.params[name], err_msg=name)
+    assert not np.array_equal(net_a.params["W2"], net_c.params["W2"])
+
+
+def test_weight_decay_adds_lambda_times_w_to_every_weights_gradient(sample):
+    """One plain SGD step over the whole sample: W - lr (dL/dW + lambda W). Biases are not
+    decayed."""
+    sgd = {"optimizer": "sgd", "lr": 0.1, "lr_schedule": "constant", "batch_size": 1000}
+    start = Network.initial(HE, seed=2).params
+    plain, _ = run_training(sample, seed=2, epochs=1, augment=False, threads=1, **sgd)
+    decayed, _ = run_training(
+        sample, seed=2, epochs=1, augment=False, threads=1, weight_decay=0.5, **sgd
+    )
+    for name in plain.params:
+        shift = decayed.params[name] - plain.params[name]
+        if name.startswith("W"):
+            np.testing.assert_allclose(shift, -0.1 * 0.5 * start[name], rtol=1e-3, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(shift, 0, err_msg=name)
 
 
 # ------------------------------------------------------------------ the CLI
@@ -87,8 +121,10 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def trained_by_cli(tmp_path_factory):
+    """`simple`'s recipe (the book's init, weight decay), cut to one epoch on the sample."""
     out = tmp_path_factory.mktemp("cli") / "sample_net.npz"
-    args = ["train", "--data-dir", str(SAMPLE_DIR), "--epochs", "1", "--seed", "5"]
+    args = ["train", "--arch", "simple", "--data-dir", str(SAMPLE_DIR), "--epochs", "1"]
+    args += ["--seed", "5"]
     result = cli(*args, "--threads", "1", "--out", str(out))
     assert result.returncode == 0, result.stderr
     return out, result
@@ -106,22 +142,43 @@ def test_cli_train_writes_weights_and_metadata(trained_by_cli):
 def test_cli_train_metadata_records_how_the_model_was_made(trained_by_cli):
     out, _ = trained_by_cli
     meta = json.loads(out.with_suffix(".json").read_text())
-    assert meta["seed"] == 5
+    assert meta["id"] == "simple" and meta["title"] == ZOO["simple"].title
+    assert meta["config"] == json.loads(json.dumps(ZOO["simple"].arch.to_dict()))
+    assert meta["architecture"] == ZOO["simple"].arch.summary()
+    assert meta["seed"] == meta["train"]["seed"] == 5
+    # the zoo's recipe, with the command line's changes
+    assert meta["train"]["epochs"] == 1 and meta["train"]["threads"] == 1
+    assert meta["train"]["weight_decay"] == ZOO["simple"].train.weight_decay > 0
     assert meta["data_sha256"] == {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in SAMPLE_DIR.glob("*.gz")
     }
-    assert meta["command"].startswith("conv-explorer train ")
+    assert meta["command"].startswith("conv-explorer train --arch simple ")
     assert "--epochs 1" in meta["command"] and "--seed 5" in meta["command"]
     assert len(meta["history"]) == 1 and meta["history"][0]["epoch"] == 1
     assert 0.1 < meta["test_accuracy"] <= 1.0
+    assert len(meta["per_class_accuracy"]) == 10
     assert meta["weights_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
-    # the untrained filters: 30 of 5x5, exactly what the seed regenerates
-    initial = np.array(meta["initial_W1"], dtype=np.float64)
-    assert initial.size == 30 * 5 * 5
-    expected = init_params(ConvNetConfig(), 5)["W1"]
-    np.testing.assert_allclose(initial.reshape(30, 5, 5), expected.reshape(30, 5, 5), atol=1e-6)
-    trained = np.load(out, allow_pickle=False)["W1"]
-    assert not np.allclose(trained.reshape(30, 5, 5), initial.reshape(30, 5, 5))
+
+
+def test_the_initial_filters_are_regenerated_from_the_recorded_seed(trained_by_cli):
+    """The file keeps no copy of its random start: init_params(config, seed) gives it back,
+    and the first-layer figures recorded at training time are computed against it."""
+    out, _ = trained_by_cli
+    model = load_one(out)
+    assert model.metadata["initial"] == "regenerate from seed"
+    start = init_params(ZOO["simple"].arch, 5)
+    for name, value in start.items():
+        np.testing.assert_array_equal(model.initial[name], value, err_msg=name)
+    trained = model.net.params["W1"]
+    assert not np.allclose(trained, start["W1"])
+    stats = filter_structure(trained, start["W1"])
+    recorded = model.metadata["filter_structure"]
+    assert recorded["layer"] == "conv1"
+    assert recorded["median_start_correlation"] == round(stats["median_start"], 4)
+    assert recorded["median_neighbour_correlation"] == round(stats["median_neighbour"], 4)
+    # one short epoch leaves the filters near their start, and not near another seed's
+    other = filter_structure(trained, init_params(ZOO["simple"].arch, 6)["W1"])
+    assert stats["median_start"] > 0.5 > abs(other["median_start"])
 
 
 def test_cli_evaluate_json_reports_accuracy_per_class_and_the_confusion_matrix(trained_by_cli):
@@ -139,6 +196,25 @@ def test_cli_evaluate_json_reports_accuracy_per_class_and_the_confusion_matrix(t
     assert report["accuracy"] == pytest.approx(meta["test_accuracy"])
     per_class = np.diag(matrix) / matrix.sum(axis=1)
     np.testing.assert_allclose(report["per_class_accuracy"], per_class, atol=1e-4)
+
+
+def test_cli_train_offers_only_the_models_it_can_train():
+    """The book's weights are imported (`conv-explorer import-book`), not trained."""
+    result = cli("train", "--arch", "book", "--data-dir", str(SAMPLE_DIR))
+    assert result.returncode == 2
+    assert "invalid choice: 'book'" in result.stderr
+    offered = result.stderr.rsplit("choose from", 1)[1]
+    trainable = [m for m, e in ZOO.items() if e.source != "book"]
+    assert all(f"'{m}'" in offered for m in trainable)
+    assert "'book-deep'" not in offered
+
+
+def test_cli_train_names_the_zoo_when_the_arch_is_unknown():
+    result = cli("train", "--arch", "resnet", "--data-dir", str(SAMPLE_DIR))
+    assert result.returncode == 2
+    assert "invalid choice: 'resnet'" in result.stderr
+    for model_id in ("simple", "deep", "mlp"):
+        assert model_id in result.stderr
 
 
 def test_cli_evaluate_of_a_missing_model_fails_with_one_clear_line(tmp_path):

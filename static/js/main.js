@@ -30,7 +30,7 @@ const maps = createMaps($("#inside"), filters, (sel) => {
   filters.then((f) => result === current && pixel.show(result, f.learned, sel), () => {});
 });
 
-let source = null; // { image: dataURL } from the pad, or { file } from the photo section
+let source = null; // { image: dataURL } from the pad, or { file, url } from the photo section
 let timer = null;
 
 const explorer = latestOnly(
@@ -48,7 +48,7 @@ const explorer = latestOnly(
       current = result;
       $("#pred-source").textContent = src.file ? `from ${src.file.name}` : "from your drawing";
       prediction.show(result);
-      strip.show(result);
+      strip.show(result, src.file ? { url: src.url, name: src.file.name } : { url: src.image });
       maps.show(result);
     },
     onError: (err) => showError(digitError, err),
@@ -65,8 +65,15 @@ function look() {
   updateBusy();
 }
 
+/** The picture being read; a chosen file's object URL is released once it is replaced. */
+function use(next) {
+  if (source && source.url) URL.revokeObjectURL(source.url);
+  source = next;
+}
+
 function reset() {
-  source = current = null;
+  use(null);
+  current = null;
   showError(digitError, null);
   $("#pred-source").textContent = "";
   prediction.reset();
@@ -86,7 +93,7 @@ const pad = createPad($("#pad-card"), (kind) => {
   }
   const snapshot = (live) => {
     timer = null;
-    source = { image: pad.toDataURL(), live };
+    use({ image: pad.toDataURL(), live });
     look();
   };
   if (kind === "move") {
@@ -99,7 +106,7 @@ const pad = createPad($("#pad-card"), (kind) => {
 });
 
 createUpload($("#photo"), (file) => {
-  source = { file };
+  use({ file, url: URL.createObjectURL(file) });
   look();
   $("#draw").scrollIntoView({ behavior: "smooth", block: "start" });
 });

@@ -1,6 +1,17 @@
 // The verdict beside the pad: the label, ten probability bars and the 28x28 input classified.
 
-import { h, matrixTable } from "./dom.js";
+import { h, matrixTable, percent } from "./dom.js";
+
+/** The same on a phone's narrow bars: whole percents, "<1%" rather than a "0%" that is not. */
+const shortPercent = (p) => (p < 0.005 ? "<1%" : p > 0.995 ? ">99%" : `${Math.round(p * 100)}%`);
+
+/** p(top) / p(runner-up) = e^(logit difference), readable from 1.1 to astronomically large. */
+function odds(ratio) {
+  if (ratio < 10) return ratio.toFixed(1);
+  if (ratio < 1e6) return Math.round(Number(ratio.toPrecision(2))).toLocaleString("en");
+  const [m, e] = ratio.toExponential(1).split("e+");
+  return `${m} × 10^${e}`;
+}
 
 /** The 28x28 input on a canvas, white ink on black as the network sees it. */
 export function paintDigit(canvas, pixels) {
@@ -22,6 +33,7 @@ export function paintDigit(canvas, pixels) {
 export function createPrediction(root) {
   const label = root.querySelector("#pred-label");
   const conf = root.querySelector("#pred-conf");
+  const runnerUp = root.querySelector("#pred-runner-up");
   const bars = root.querySelector("#bars");
   const seen = root.querySelector("#seen");
   const seenTable = root.querySelector("#seen-table");
@@ -47,11 +59,21 @@ export function createPrediction(root) {
     show(result) {
       const p = result.probabilities;
       label.textContent = String(result.label);
-      conf.textContent = `${(p[result.label] * 100).toFixed(1)} % sure`;
+      conf.textContent = `${percent(p[result.label])} sure`;
+      // the runner-up and how far behind it is, so a near-tie is never hidden by the rounding
+      const second = p.map((x, d) => [x, d]).filter(([, d]) => d !== result.label).reduce((a, b) => (b[0] > a[0] ? b : a));
+      const points = (p[result.label] - second[0]) * 100;
+      runnerUp.replaceChildren(
+        "Runner-up: ",
+        h("b", { text: String(second[1]) }),
+        ` at ${percent(second[0])}, ${points > 99.9 ? "> 99.9" : points.toFixed(1)} percentage points behind; `,
+        // no-break spaces keep "9 : 4" and "420,000 : 1" on one line
+        `odds ${result.label}\u00a0:\u00a0${second[1]} = ${odds(Math.exp(result.logits[result.label] - result.logits[second[1]]))}\u00a0:\u00a01`,
+      );
       rows.forEach(({ li, pct }, d) => {
         li.style.setProperty("--p", p[d].toFixed(4));
-        pct.firstChild.textContent = `${(p[d] * 100).toFixed(1)} %`;
-        pct.lastChild.textContent = `${Math.round(p[d] * 100)}%`;
+        pct.firstChild.textContent = percent(p[d]);
+        pct.lastChild.textContent = shortPercent(p[d]);
         li.classList.toggle("top", d === result.label);
       });
       pixels = result.input.pixels;
@@ -63,6 +85,7 @@ export function createPrediction(root) {
     reset() {
       label.textContent = "–";
       conf.textContent = "Draw a digit to see what the network thinks.";
+      runnerUp.replaceChildren();
       rows.forEach(({ li, pct }) => {
         li.style.setProperty("--p", "0");
         pct.firstChild.textContent = "–";

@@ -4,9 +4,10 @@
 import { $, h } from "./dom.js";
 
 // One slot per stage the server may return (app/imaging/preprocess.py), with the control that
-// switches that step. The last slot holds "centered", or "placed" when centring is off.
+// switches that step. The last slot holds "centered", or "placed" when centring is off. Slot 1
+// is the picture as the user gave it (the server's "input" stage is already ink-white).
 const SLOTS = [
-  { names: ["input"], heading: "1 · Your drawing", control: null },
+  { names: [], heading: "1 · Your drawing", control: null },
   { names: ["polarity"], heading: "2 · White on black", control: "invert" },
   { names: ["cropped"], heading: "3 · Cropped", control: "crop" },
   { names: ["scaled"], heading: "4 · Scaled to 20 px", control: "scale" },
@@ -41,9 +42,10 @@ export function createStrip(root, onChange) {
       controls[slot.control] = box;
       control = h("label", {}, box, h("span", { text: slot.control === "center" ? "centre by mass" : slot.control }));
     }
-    const li = h("li", { class: "step" }, h("div", { class: "pic" }, pic), h("h4", { text: slot.heading }), title, control);
+    const heading = h("h4", { text: slot.heading });
+    const li = h("li", { class: "step" }, h("div", { class: "pic" }, pic), heading, title, control);
     list.append(li);
-    return { ...slot, li, title };
+    return { ...slot, li, title, heading };
   });
 
   const setPicture = (slot, node) => slot.li.querySelector(".pic").replaceChildren(node);
@@ -59,15 +61,29 @@ export function createStrip(root, onChange) {
         center: controls.center.checked,
       };
     },
-    show(result) {
+    /**
+     * @param result /api/explore
+     * @param given {url, name}: the picture as the user drew or chose it (name: a file's name)
+     */
+    show(result, given) {
       const stages = result.preprocessing.stages;
-      for (const slot of slots) {
+      const [first, ...rest] = slots;
+      first.heading.textContent = given.name ? "1 · Your picture" : "1 · Your drawing";
+      if (first.li.querySelector("img")?.getAttribute("src") !== given.url) {
+        const img = h("img", { src: given.url, alt: given.name ? `Your picture, ${given.name}` : "Your drawing, as drawn", class: "as-given" });
+        // real sizes only: the picture's own, then the sizes the server's titles state
+        img.addEventListener("load", () => {
+          first.title.textContent = `${img.naturalWidth}×${img.naturalHeight} px${given.name ? `, ${given.name}` : ", as sent"}`;
+        });
+        setPicture(first, img);
+      }
+      for (const slot of rest) {
         const st = stages.find((s) => slot.names.includes(s.name));
         const off = slot.control && slot.control !== "invert" && !controls[slot.control].checked;
         slot.li.classList.toggle("off", Boolean(off));
         if (st) {
-          setPicture(slot, h("img", { src: st.png, alt: `${st.title} (${st.width}×${st.height})`, width: st.width, height: st.height }));
-          slot.title.textContent = `${st.title} · ${st.width}×${st.height}`;
+          setPicture(slot, h("img", { src: st.png, alt: st.title, width: st.width, height: st.height }));
+          slot.title.textContent = st.title;
         } else {
           setPicture(slot, h("div", { class: "placeholder", text: "step switched off" }));
           slot.title.textContent = WHY[slot.control] || "";

@@ -207,7 +207,7 @@ def cmd_predict(args) -> int:
             print(f"{path}: error: {getattr(err, 'detail', err)}", file=sys.stderr)
             status = 1
             continue
-        top = ", ".join(f"{t['digit']}: {t['probability']:.3f}" for t in result["top"])
+        top = ", ".join(f"{t.digit}: {t.probability:.3f}" for t in result["top"])
         print(f"{path}: {result['label']}  ({top})")
     return status
 

@@ -15,9 +15,9 @@ from PIL import Image, ImageDraw
 
 from app.model.storage import load_model
 from tests.helpers.images import data_url, encode
-from tests.helpers.paths import ROOT
+from tests.helpers.models import MODELS_DIR, default_model_id, model_file
 
-MODEL = ROOT / "models" / "simple_convnet.npz"
+MODEL = model_file(default_model_id())  # what a request without `model=` gets
 PNG_PREFIX = "data:image/png;base64,"
 IMAGE_ROUTES = ("/api/predict", "/api/explore", "/api/convolve")
 
@@ -92,13 +92,15 @@ def check_prediction(body: dict) -> None:
 # ------------------------------------------------------------------ model info routes
 
 
-def test_health_names_the_shipped_model_by_its_sha256(client):
+def test_health_names_the_default_model_and_every_model_by_sha256(client):
     r = client.get("/api/health")
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "ok"
-    assert body["model"] == "simple_convnet.npz"
+    assert body["model"] == default_model_id()
     assert body["model_sha256"] == hashlib.sha256(MODEL.read_bytes()).hexdigest()
+    files = {p.stem: hashlib.sha256(p.read_bytes()).hexdigest() for p in MODELS_DIR.glob("*.npz")}
+    assert body["models"] == files
 
 
 def test_model_info_layers_parameters_history_and_accuracy(client):
@@ -119,30 +121,46 @@ def test_model_info_layers_parameters_history_and_accuracy(client):
     assert all("epoch" in h for h in info["history"])
     assert info["test_accuracy"] >= 0.99
     assert len(info["per_class_accuracy"]) == 10
-    assert info["config"]["filter_num"] == 30 and info["config"]["filter_size"] == 5
+    assert info["id"] == default_model_id()
+    conv = {"type": "conv", "filters": 30, "size": [5, 5], "stride": 1, "pad": 0}
+    assert info["config"]["layers"][0] == conv
     assert info["sha256"] == hashlib.sha256(MODEL.read_bytes()).hexdigest()
-    assert info["architecture"]
+    assert info["architecture"].startswith("conv 30 5x5 - relu - max pool 2x2 - affine 100")
+    conv1 = info["layers"][1]
+    assert (conv1["name"], conv1["size"], conv1["stride"], conv1["pad"]) == ("conv1", [5, 5], 1, 0)
+    assert conv1["param_names"] == ["W1", "b1"]
 
 
 def test_filters_are_the_model_weights_and_differ_from_the_initial_ones(client, net):
     r = client.get("/api/filters")
     assert r.status_code == 200
     body = r.json()
+    assert (body["model"], body["layer"], body["conv_layers"]) == (
+        default_model_id(),
+        "conv1",
+        ["conv1"],
+    )
     learned, initial = body["learned"], body["initial"]
     assert learned["shape"] == initial["shape"] == [30, 1, 5, 5]
     assert len(learned["filters"]) == len(initial["filters"]) == 30
-    W = np.array([f["weights"] for f in learned["filters"]])
+    W = np.array([f["weights"] for f in learned["filters"]])  # each (C, FH, FW)
     b = np.array([f["bias"] for f in learned["filters"]])
-    np.testing.assert_allclose(W, net.params["W1"][:, 0], atol=1e-5)
+    np.testing.assert_allclose(W, net.params["W1"], atol=1e-5)
     np.testing.assert_allclose(b, net.params["b1"], atol=1e-6)
     W0 = np.array([f["weights"] for f in initial["filters"]])
-    assert W0.shape == (30, 5, 5)
+    assert W0.shape == (30, 1, 5, 5)
     assert np.abs(W - W0).mean() > 0.01, "training did not move the filters?"
     low, high = learned["range"]
     assert low == -high and high >= np.abs(W).max() - 1e-5
     assert [f["index"] for f in learned["filters"]] == list(range(30))
     for f in learned["filters"] + initial["filters"]:
-        assert png_of(f["png"]).size == (5, 5)
+        assert len(f["channels"]) == 1  # one picture per input channel
+        assert png_of(f["channels"][0]).size == (5, 5)
+    structure = body["structure"]
+    assert len(structure["neighbour_correlation"]) == len(structure["start_correlation"]) == 30
+    assert structure["median_neighbour_correlation"] == pytest.approx(
+        np.median(structure["neighbour_correlation"]), abs=1e-4
+    )
 
 
 def test_kernels_list_the_classic_kernels_with_their_weights(client):
@@ -285,8 +303,13 @@ def test_explore_returns_every_stage_hidden_and_logits(client):
     body = r.json()
     check_prediction(body)
     stages = {s["name"]: s for s in body["stages"]}
-    assert list(stages) == ["conv", "relu", "pool"]
-    expect = {"conv": [30, 24, 24], "relu": [30, 24, 24], "pool": [30, 12, 12]}
+    assert list(stages) == ["conv1", "relu1", "pool1"]
+    assert [(s["kind"], s["layer"]) for s in body["stages"]] == [
+        ("conv", 0),
+        ("relu", 1),
+        ("pool", 2),
+    ]
+    expect = {"conv1": [30, 24, 24], "relu1": [30, 24, 24], "pool1": [30, 12, 12]}
     for name, stage in stages.items():
         assert stage["shape"] == expect[name]
         assert len(stage["maps"]) == 30
@@ -297,36 +320,45 @@ def test_explore_returns_every_stage_hidden_and_logits(client):
             assert png_of(m["png"]).size == (side, side)
         assert stage["min"] <= stage["max"]
     # one diverging scale, each sign to its own extreme (tests/api/test_colour_scales.py)
-    assert stages["conv"]["scale"] == stages["relu"]["scale"] == stages["pool"]["scale"]
-    assert stages["conv"]["range"] == [stages["conv"]["min"], stages["conv"]["max"]]
-    assert stages["relu"]["min"] >= 0 and stages["pool"]["min"] >= 0
-    hidden = body["hidden"]
-    assert len(hidden["values"]) == 100
-    assert min(hidden["values"]) >= 0
-    assert png_of(hidden["png"]).size == (10, 10)
+    assert stages["conv1"]["scale"] == stages["relu1"]["scale"] == stages["pool1"]["scale"]
+    assert stages["conv1"]["range"] == [stages["conv1"]["min"], stages["conv1"]["max"]]
+    assert stages["relu1"]["min"] >= 0 and stages["pool1"]["min"] >= 0
+    # the flat layers before the logits: affine 100 and its ReLU, each a 10 x 10 picture
+    affine, relu = body["hidden"]
+    assert [(h["name"], h["kind"]) for h in body["hidden"]] == [
+        ("affine1", "affine"),
+        ("relu2", "relu"),
+    ]
+    for hidden in (affine, relu):
+        assert hidden["size"] == len(hidden["values"]) == 100
+        assert hidden["grid"] == [10, 10]
+        assert png_of(hidden["png"]).size == (10, 10)
+    assert min(relu["values"]) >= 0 and min(affine["values"]) < 0
+    np.testing.assert_allclose(relu["values"], np.maximum(affine["values"], 0))
+    assert body["model"] == default_model_id()
 
 
 def test_explore_values_are_consistent_across_stages(client):
     r = client.post("/api/explore", params={"values": "true"}, json={"pixels": stroke_pixels()})
     assert r.status_code == 200, r.text
     stages = {s["name"]: s for s in r.json()["stages"]}
-    conv = np.array([m["values"] for m in stages["conv"]["maps"]])
-    relu = np.array([m["values"] for m in stages["relu"]["maps"]])
-    pool = np.array([m["values"] for m in stages["pool"]["maps"]])
+    conv = np.array([m["values"] for m in stages["conv1"]["maps"]])
+    relu = np.array([m["values"] for m in stages["relu1"]["maps"]])
+    pool = np.array([m["values"] for m in stages["pool1"]["maps"]])
     assert conv.shape == relu.shape == (30, 24, 24)
     assert pool.shape == (30, 12, 12)
     np.testing.assert_allclose(relu, np.maximum(conv, 0), atol=1e-5)
     np.testing.assert_allclose(pool, relu.reshape(30, 12, 2, 12, 2).max(axis=(2, 4)), atol=1e-5)
-    assert stages["conv"]["min"] == pytest.approx(conv.min(), abs=1e-4)
-    assert stages["conv"]["max"] == pytest.approx(conv.max(), abs=1e-4)
-    assert stages["pool"]["max"] == pytest.approx(pool.max(), abs=1e-4)
+    assert stages["conv1"]["min"] == pytest.approx(conv.min(), abs=1e-4)
+    assert stages["conv1"]["max"] == pytest.approx(conv.max(), abs=1e-4)
+    assert stages["pool1"]["max"] == pytest.approx(pool.max(), abs=1e-4)
 
 
 def test_explore_and_predict_agree(client):
     payload = {"image": data_url(encode(canvas_one(dx=-20, dy=30)))}
     predicted = client.post("/api/predict", json=payload).json()
     explored = client.post("/api/explore", json=payload).json()
-    for key in ("label", "probabilities", "logits", "top", "input", "preprocessing"):
+    for key in ("model", "label", "probabilities", "logits", "top", "input", "preprocessing"):
         assert predicted[key] == explored[key], key
 
 
@@ -397,7 +429,7 @@ def _maps(body):
 def test_convolve_with_the_learned_filters_matches_the_networks_first_layer(client, net):
     pixels = stroke_pixels()
     x = np.array(pixels, dtype=np.float32)[None, None]
-    conv = net.trace(x)["conv"][0]  # includes the bias b1
+    conv = net.trace(x)[0].value[0]  # conv1, including the bias b1
     b1 = net.params["b1"]
     for bias in (False, True):
         r = client.post(
@@ -622,6 +654,7 @@ def test_openapi_documents_every_route_and_input_form(client):
     for path, method in [
         ("/api/health", "get"),
         ("/api/model", "get"),
+        ("/api/models", "get"),
         ("/api/filters", "get"),
         ("/api/kernels", "get"),
         ("/api/conv-output-size", "get"),

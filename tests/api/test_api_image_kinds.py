@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.helpers.images import encode
+from tests.helpers.models import default_model_id, require_model
 
 
 def _digit_one(size=(280, 280), mode="L", ink=0, paper=255) -> Image.Image:
@@ -87,12 +88,14 @@ def test_white_ink_on_black_is_not_inverted(client):
     assert body["preprocessing"]["inverted"] is False
 
 
-def test_the_predict_command_reads_image_files_without_a_server(tmp_path):
+@pytest.mark.parametrize("model_id", [default_model_id(), "book-deep"])
+def test_the_predict_command_reads_image_files_without_a_server(tmp_path, model_id):
     seven, blank = tmp_path / "seven.png", tmp_path / "blank.png"
     _digit_seven().save(seven)
     Image.new("L", (280, 280), 255).save(blank)
+    model = require_model(model_id)
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "predict", str(seven), str(blank)],
+        [sys.executable, "-m", "app.cli", "predict", str(seven), str(blank), "--model", str(model)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 1  # one file could not be read

@@ -1,5 +1,5 @@
 """Parity: the numbers the API returns are the engine's own forward pass on the same 28x28
-input, for real MNIST test digits sent to the app."""
+input, for real MNIST test digits sent to the app, for every model of the zoo."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from PIL import Image, ImageDraw
 
 from app.model.mnist import load_split
 from app.model.storage import load_model
-from tests.helpers.paths import MNIST_DIR, ROOT, SAMPLE_DIR
+from app.model.zoo import ZOO
+from tests.helpers.models import default_model_id, model_file, require_model
+from tests.helpers.paths import MNIST_DIR, SAMPLE_DIR
 
 N_DIGITS = 8
 ATOL = 1e-4  # the API rounds maps to 5 decimals, probabilities to 6
@@ -20,7 +22,7 @@ ATOL = 1e-4  # the API rounds maps to 5 decimals, probabilities to 6
 
 @pytest.fixture(scope="module")
 def net():
-    return load_model(ROOT / "models" / "simple_convnet.npz")[0]
+    return load_model(model_file(default_model_id()))[0]
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +36,35 @@ def digits():
     return images[picks, 0], labels[picks]
 
 
-def _maps(body: dict, stage: str) -> np.ndarray:
-    (found,) = [s for s in body["stages"] if s["name"] == stage]
-    return np.array([m["values"] for m in found["maps"]], dtype=np.float64)
+def probs_of(net, image: np.ndarray) -> np.ndarray:
+    return net.trace(image[None, None])[-1].value[0]
+
+
+def check_explore_is_the_trace(body: dict, net, image: np.ndarray) -> None:
+    """Every map stage and every flat layer of /api/explore?values=true is the activation of
+    the same name in Network.trace, in the same order; logits and probabilities too."""
+    trace = net.trace(image[None, None])
+    by_name = {a.name: a for a in trace}
+    maps = [a.name for a in trace if a.value.ndim == 4]
+    flat = [a.name for a in trace[:-2] if a.value.ndim == 2]  # before the logits
+    assert [s["name"] for s in body["stages"]] == maps
+    assert [h["name"] for h in body["hidden"]] == flat
+    for stage in body["stages"]:
+        act = by_name[stage["name"]]
+        assert stage["layer"] == act.index
+        assert stage["kind"] == net.arch.layers[act.index].kind
+        assert stage["shape"] == list(act.value.shape[1:])
+        values = np.array([m["values"] for m in stage["maps"]], dtype=np.float64)
+        np.testing.assert_allclose(values, act.value[0], atol=ATOL, err_msg=stage["name"])
+        assert stage["min"] == pytest.approx(float(act.value.min()), abs=1e-5)
+        assert stage["max"] == pytest.approx(float(act.value.max()), abs=1e-5)
+    for hidden in body["hidden"]:
+        act = by_name[hidden["name"]]
+        assert hidden["kind"] == net.arch.layers[act.index].kind
+        np.testing.assert_allclose(hidden["values"], act.value[0], atol=ATOL, err_msg=act.name)
+    np.testing.assert_allclose(body["logits"], trace[-2].value[0], atol=ATOL)
+    np.testing.assert_allclose(body["probabilities"], trace[-1].value[0], atol=1e-5)
+    assert body["label"] == int(trace[-1].value[0].argmax())
 
 
 def test_explore_values_equal_the_engines_forward_pass(client, net, digits):
@@ -47,18 +75,27 @@ def test_explore_values_equal_the_engines_forward_pass(client, net, digits):
         r = client.post("/api/explore", params={"values": "true"}, json={"pixels": pixels})
         assert r.status_code == 200, r.text
         body = r.json()
-        trace = net.trace(image[None, None])
-        np.testing.assert_allclose(body["probabilities"], trace["probs"][0], atol=1e-5)
-        np.testing.assert_allclose(body["logits"], trace["logits"][0], atol=ATOL)
-        np.testing.assert_allclose(body["hidden"]["values"], trace["hidden"][0], atol=ATOL)
-        for stage in ("conv", "relu", "pool"):
-            np.testing.assert_allclose(_maps(body, stage), trace[stage][0], atol=ATOL)
-        stages = {s["name"]: s for s in body["stages"]}
-        assert stages["conv"]["min"] == pytest.approx(float(trace["conv"].min()), abs=1e-5)
-        assert stages["pool"]["max"] == pytest.approx(float(trace["pool"].max()), abs=1e-5)
-        assert body["label"] == int(trace["probs"][0].argmax())
+        assert [s["name"] for s in body["stages"]] == ["conv1", "relu1", "pool1"]
+        check_explore_is_the_trace(body, net, image)
         correct += body["label"] == label
     assert correct >= len(labels) - 1  # real digits: the network gets (nearly) all right
+
+
+@pytest.mark.parametrize("model_id", list(ZOO))
+def test_explore_values_equal_the_forward_pass_of_every_model(client, model_id, digits):
+    """model=ID: the chapter-8 net's six conv and three pool stages, the MLP's flat layers
+    only, the book's weights: each is its own network's trace."""
+    other, _ = load_model(require_model(model_id))
+    images, _ = digits
+    for image in images[:2]:
+        r = client.post(
+            "/api/explore",
+            params={"values": "true", "model": model_id},
+            json={"pixels": image.tolist()},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["model"] == model_id
+        check_explore_is_the_trace(r.json(), other, image)
 
 
 def test_predict_classifies_exactly_the_pixels_it_was_sent(client, net, digits):
@@ -70,8 +107,7 @@ def test_predict_classifies_exactly_the_pixels_it_was_sent(client, net, digits):
         np.testing.assert_allclose(predicted["input"]["pixels"], image, atol=6e-5)
         assert predicted["probabilities"] == explored["probabilities"]
         assert predicted["logits"] == explored["logits"]
-        probs = net.trace(image[None, None])["probs"][0]
-        np.testing.assert_allclose(predicted["probabilities"], probs, atol=1e-5)
+        np.testing.assert_allclose(predicted["probabilities"], probs_of(net, image), atol=1e-5)
 
 
 def test_an_mnist_digit_as_a_png_with_preprocessing_off_is_the_same_input(client, net, digits):
@@ -90,9 +126,7 @@ def test_an_mnist_digit_as_a_png_with_preprocessing_off_is_the_same_input(client
         assert r.status_code == 200, r.text
         body = r.json()
         np.testing.assert_allclose(body["input"]["pixels"], image, atol=6e-5)
-        np.testing.assert_allclose(
-            body["probabilities"], net.trace(image[None, None])["probs"][0], atol=1e-5
-        )
+        np.testing.assert_allclose(body["probabilities"], probs_of(net, image), atol=1e-5)
 
 
 def test_for_a_drawn_digit_the_numbers_are_the_forward_pass_of_the_input_shown(client, net):
@@ -106,6 +140,6 @@ def test_for_a_drawn_digit_the_numbers_are_the_forward_pass_of_the_input_shown(c
     body = r.json()
     shown = np.array(body["input"]["pixels"], dtype=np.float32)  # rounded to 4 decimals
     trace = net.trace(shown[None, None])
-    np.testing.assert_allclose(body["probabilities"], trace["probs"][0], atol=1e-3)
-    np.testing.assert_allclose(body["logits"], trace["logits"][0], atol=1e-2)
-    assert body["label"] == int(trace["probs"][0].argmax()) == 7
+    np.testing.assert_allclose(body["probabilities"], trace[-1].value[0], atol=1e-3)
+    np.testing.assert_allclose(body["logits"], trace[-2].value[0], atol=1e-2)
+    assert body["label"] == int(trace[-1].value[0].argmax()) == 7

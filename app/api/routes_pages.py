@@ -15,11 +15,14 @@ templates = Jinja2Templates(directory=ROOT / "templates")
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request):
     model = request.app.state.models.default
-    return templates.TemplateResponse(
-        request,
-        "index.html",
-        {"accuracy": model.metadata.get("test_accuracy"), "model_sha": model.sha256[:12]},
-    )
+    settings = request.app.state.settings  # the photo form checks the API's own limits
+    context = {
+        "accuracy": model.metadata.get("test_accuracy"),
+        "model_sha": model.sha256[:12],
+        "max_stride": settings.max_stride,
+        "max_pad": settings.max_pad,
+    }
+    return templates.TemplateResponse(request, "index.html", context)
 
 
 @router.get("/docs", response_class=HTMLResponse)

@@ -19,17 +19,18 @@ export async function createFilters(root, filters) {
     return;
   }
   let pinned = 0;
+  const stacked = matchMedia("(max-width: 1039px)"); // the weights card sits below the grids
 
   function showDetail(k) {
     root.querySelectorAll(".filter-tile").forEach((t) => t.classList.toggle("shown", Number(t.dataset.k) === k));
-    const before = data.initial.filters[k];
+    const before = data.initial && data.initial.filters[k]; // unknown for imported weights
     const after = data.learned.filters[k];
     detail.replaceChildren(
       h("h3", { text: `Filter ${k}` }),
       h(
         "div",
         { class: "pair" },
-        h("div", {}, weightsTable(`before training, bias ${fmt(before.bias, 3)}`, before.weights, data.initial.range)),
+        before ? h("div", {}, weightsTable(`before training, bias ${fmt(before.bias, 3)}`, before.weights, data.initial.range)) : null,
         h("div", {}, weightsTable(`after training, bias ${fmt(after.bias, 3)}`, after.weights, data.learned.range)),
       ),
       h("p", { class: "muted small", text: "Each bank has its own symmetric colour scale; the numbers are the weights." }),
@@ -37,6 +38,7 @@ export async function createFilters(root, filters) {
   }
 
   for (const [name, bank] of [["initial", data.initial], ["learned", data.learned]]) {
+    if (!bank) continue;
     const grid = $(`#grid-${name}`, root);
     $(`#legend-${name}`, root).replaceChildren(legend({ scale: "diverging", range: bank.range, label: "weight" }));
     grid.replaceChildren(
@@ -44,7 +46,7 @@ export async function createFilters(root, filters) {
         h(
           "button",
           { type: "button", class: "filter-tile", dataset: { k: f.index }, "aria-label": `${name === "initial" ? "Initial" : "Learned"} filter ${f.index}`, "aria-pressed": String(f.index === pinned) },
-          h("img", { src: f.png, alt: "", width: 5, height: 5 }),
+          h("img", { src: f.png, alt: "", width: f.weights[0].length, height: f.weights.length }),
         ),
       ),
     );
@@ -61,7 +63,11 @@ export async function createFilters(root, filters) {
     };
     grid.addEventListener("mouseover", (e) => pick(e, false));
     grid.addEventListener("focusin", (e) => pick(e, false));
-    grid.addEventListener("click", (e) => pick(e, true));
+    grid.addEventListener("click", (e) => {
+      pick(e, true);
+      // a tap on a phone: the weights are below the fold, so bring them up
+      if (stacked.matches && e.target.closest(".filter-tile")) detail.scrollIntoView({ block: "nearest" });
+    });
     grid.addEventListener("mouseleave", () => showDetail(pinned));
   }
   showDetail(pinned);

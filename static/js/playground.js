@@ -33,6 +33,24 @@ export function createPlayground(root) {
   const play = $("#size-play", root);
   let last = null;
   let playing = null; // interval id while the window slides on its own
+  let asked = 0; // the question the API's answer must be for; older answers are dropped
+
+  // each field's own message, under it, read with the field (aria-describedby)
+  const messages = new Map(
+    fields.map((el) => {
+      const msg = h("p", { class: "field-error", id: `${el.id}-error`, role: "alert", hidden: true });
+      el.closest(".field").append(msg);
+      el.setAttribute("aria-describedby", msg.id);
+      return [el, msg];
+    }),
+  );
+
+  /** Why a field's value cannot be used (short: it sits under a narrow field), or "". */
+  function problem(el) {
+    const range = `a whole number, ${el.min} to ${el.max}`;
+    if (el.value.trim() === "") return `Needed: ${range}.`;
+    return el.checkValidity() ? "" : `Not ${el.value}: ${range}.`;
+  }
 
   for (const [label, v] of PRESETS) {
     presets.append(
@@ -66,6 +84,7 @@ export function createPlayground(root) {
 
   const ask = latestOnly((q) => getJSON("/api/conv-output-size", q), {
     onResult: (res, q) => {
+      if (q !== asked) return; // the form changed since: this answer is stale
       showError(error, null);
       const mine = { oh: outputLength(q.H, q.FH, q.P, q.S), ow: outputLength(q.W, q.FW, q.P, q.S) };
       const same = mine.oh.size === res.OH && mine.ow.size === res.OW && mine.oh.exact === res.exact_h && mine.ow.exact === res.exact_w;
@@ -77,12 +96,30 @@ export function createPlayground(root) {
       );
       server.dataset.for = JSON.stringify(q);
     },
-    onError: (err) => {
+    onError: (err, q) => {
+      if (q !== asked) return;
       server.textContent = "";
       showError(error, err);
     },
   });
   const askSoon = debounce((q) => ask.schedule(q), 150);
+
+  /** Nothing derived from the form stays on screen: formula, API verdict, picture, slider. */
+  function clearDerived() {
+    stop();
+    askSoon.cancel();
+    asked = null;
+    last = null;
+    work.replaceChildren();
+    server.textContent = "";
+    delete server.dataset.for;
+    showError(error, null);
+    canvas.hidden = true;
+    note.textContent = "";
+    sliderLabel.textContent = "";
+    slider.disabled = play.disabled = true;
+    delete root.dataset.exact;
+  }
 
   function draw() {
     const v = read();
@@ -91,14 +128,18 @@ export function createPlayground(root) {
     const pw = v.W + 2 * v.P;
     const box = Math.min(canvas.parentElement.clientWidth, 420);
     const cell = Math.min(40, box / Math.max(ph, pw));
+    const n = oh.size * ow.size;
     if (cell < 2) {
       canvas.hidden = true;
-      note.textContent = `A ${ph}×${pw} padded input is too large to draw here.`;
+      slider.disabled = play.disabled = true;
+      stop();
+      sliderLabel.textContent = "";
+      note.textContent = `A ${ph}×${pw} padded input (${n.toLocaleString("en")} windows) is too large to draw here.`;
       return;
     }
     canvas.hidden = false;
+    slider.disabled = play.disabled = false;
     const ctx = hidpi(canvas, pw * cell, ph * cell);
-    const n = oh.size * ow.size;
     slider.max = String(n - 1);
     if (Number(slider.value) > n - 1) slider.value = "0";
     const idx = Number(slider.value);
@@ -153,28 +194,26 @@ export function createPlayground(root) {
   }
 
   function update() {
-    const v = read();
-    const bad = fields.find((el) => !el.checkValidity() || el.value === "");
-    if (bad) {
-      work.replaceChildren(h("p", { class: "formula bad", text: `${bad.labels[0].textContent.trim()}: ${bad.validationMessage || "enter a whole number"}` }));
-      server.textContent = "";
-      canvas.hidden = true;
-      return;
+    let bad = null;
+    for (const el of fields) {
+      const why = problem(el);
+      messages.get(el).textContent = why;
+      messages.get(el).hidden = !why;
+      el.setAttribute("aria-invalid", String(Boolean(why)));
+      bad = bad || (why && el);
     }
+    clearDerived();
+    if (bad) return; // the message is at the field; nothing is sent
+    const v = read();
     const oh = outputLength(v.H, v.FH, v.P, v.S);
     const ow = outputLength(v.W, v.FW, v.P, v.S);
     work.replaceChildren(line("H", v.H, v.FH, v.P, v.S, oh), line("W", v.W, v.FW, v.P, v.S, ow));
-    root.dataset.exact = String(!oh.error && !ow.error && oh.exact && ow.exact);
-    if (oh.error || ow.error) {
-      last = null;
-      canvas.hidden = true;
-      note.textContent = "";
-      sliderLabel.textContent = "";
-    } else {
-      last = { oh, ow };
-      draw();
-    }
+    if (oh.error || ow.error) return; // the formula line says why; no picture, no question
+    root.dataset.exact = String(oh.exact && ow.exact);
+    last = { oh, ow };
+    draw();
     server.textContent = "Asking the API…";
+    asked = v;
     askSoon(v);
   }
 

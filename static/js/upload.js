@@ -58,7 +58,11 @@ export function createUpload(root, onDigit) {
   const digitBtn = $("#photo-digit", root);
   const controls = $("#photo-controls", root);
   const custom = $("#custom-kernel", root);
+  const card = $("#responses-card", root);
+  const numbers = [$("#stride", controls), $("#pad-photo", controls)];
+  const narrow = matchMedia("(max-width: 759px)"); // the responses sit below the controls
   let file = null;
+  let reveal = false; // the user changed something: show them the result when it comes
 
   const PRESETS = [
     ["red − blue (RGB)", "[[[1]], [[0]], [[-1]]]", "rgb"],
@@ -74,6 +78,7 @@ export function createUpload(root, onDigit) {
         onclick: () => {
           custom.value = text;
           if (mode) controls.querySelector(`input[name="mode"][value="${mode}"]`).checked = true;
+          reveal = true;
           run();
         },
       }),
@@ -90,6 +95,22 @@ export function createUpload(root, onDigit) {
       rule: "Each map is stretched from its own minimum (black) to its own maximum (white); the numbers under a map are that range.",
     }),
   );
+
+  /** Stride and pad checked here, with the message at the field: nothing invalid is sent. */
+  function numbersOk() {
+    let ok = true;
+    for (const el of numbers) {
+      const msg = $(`#${el.id}-error`, controls);
+      const what = el.id === "stride" ? "Stride" : "Pad";
+      const why =
+        el.value.trim() === "" || !el.checkValidity() ? `${what} must be a whole number from ${el.min} to ${el.max}${el.value.trim() ? `; ${el.value} is not` : ""}.` : "";
+      msg.textContent = why;
+      msg.hidden = !why;
+      el.setAttribute("aria-invalid", String(Boolean(why)));
+      ok = ok && !why;
+    }
+    return ok;
+  }
 
   function options() {
     const kernels = [...controls.querySelectorAll('input[name="kernel"]:checked')].map((c) => c.value);
@@ -110,7 +131,8 @@ export function createUpload(root, onDigit) {
     if (!inexact.length) return "";
     const learned = inexact.filter((m) => m.name.startsWith("learned_")).length;
     const names = inexact.filter((m) => !m.name.startsWith("learned_")).map((m) => m.name.replace("_", " "));
-    if (learned) names.push(learned === 30 ? "the 30 learned filters" : `${learned} learned filters`);
+    const all = res.maps.filter((m) => m.name.startsWith("learned_")).length;
+    if (learned) names.push(learned === all ? `the ${all} learned filters` : `${learned} learned filters`);
     const which = inexact.length === res.maps.length ? "every kernel" : names.join(", ");
     return `Floor taken for ${which}: stride ${res.stride} does not divide H + 2P − FH (or W + 2P − FW) of the ${ih}×${iw} input, so the last partial window is dropped.`;
   }
@@ -141,6 +163,7 @@ export function createUpload(root, onDigit) {
     },
     onResult: (res) => {
       showError(error, null);
+      out.classList.remove("stale");
       preview.src = res.input_png;
       const [c, ih, iw] = res.input_shape;
       shape.textContent = `as convolved: ${c} channel${c > 1 ? "s" : ""}, ${ih}×${iw}${c > 1 ? " (shown: their mean)" : " (gray)"}`;
@@ -149,10 +172,14 @@ export function createUpload(root, onDigit) {
       const groups = [];
       const heading = classic.some((m) => m.name === "custom") ? "Classic and custom kernels" : "Classic kernels";
       if (classic.length) groups.push(h("h3", { text: heading }), h("div", { class: "response-grid" }, classic.map(figureFor)));
-      if (learned.length) groups.push(h("h3", { text: "The 30 learned filters" }), h("div", { class: "response-grid learned" }, learned.map(figureFor)));
+      if (learned.length) groups.push(h("h3", { text: `The ${learned.length} learned filters` }), h("div", { class: "response-grid learned" }, learned.map(figureFor)));
       out.replaceChildren(...groups);
       status.textContent = `${res.maps.length} response maps, stride ${res.stride}, pad ${res.pad}: ${res.macs.toLocaleString("en")} multiply-adds.`;
       floor.textContent = floorNote(res, ih, iw);
+      // on a phone the responses are screens below the controls: bring the change into view
+      const box = card.getBoundingClientRect();
+      if (reveal && narrow.matches && (box.top > innerHeight * 0.6 || box.bottom < 80)) card.scrollIntoView({ block: "start" });
+      reveal = false;
     },
     onError: (err) => {
       showError(error, err);
@@ -162,6 +189,13 @@ export function createUpload(root, onDigit) {
 
   const run = () => {
     if (!file) return;
+    if (!numbersOk()) {
+      runSoon.cancel();
+      out.classList.add("stale");
+      status.textContent = "Fix the stride or pad to see the responses again.";
+      floor.textContent = "";
+      return;
+    }
     const opts = options();
     const fields = {};
     const text = custom.value.trim();
@@ -193,6 +227,7 @@ export function createUpload(root, onDigit) {
     original.src = URL.createObjectURL(f);
     digitBtn.disabled = false;
     root.classList.add("has-photo");
+    reveal = true;
     run();
   }
 
@@ -213,8 +248,12 @@ export function createUpload(root, onDigit) {
     if (item) use(item);
   });
   $("#sample-photo", root).addEventListener("click", async () => use(await samplePicture()));
-  controls.addEventListener("change", runSoon);
+  controls.addEventListener("change", (e) => {
+    reveal = e.target !== custom; // not while typing a kernel: the page would jump away
+    runSoon();
+  });
   controls.addEventListener("input", (e) => {
+    if (e.target.type === "number" && file) numbersOk(); // the message at once, the request later
     if (e.target.type === "number" || e.target === custom) runSoon();
   });
   digitBtn.addEventListener("click", () => file && onDigit(file));

@@ -124,7 +124,8 @@ def test_draw_a_one_and_a_seven(site: Page):
     assert label(page) == "1"
     # the 10 bars, the 28x28 input and every stage's 30 maps are on the page
     assert page.locator("#bars li").count() == 10
-    assert float(page.locator("#bars li.top .pct .long").text_content().split()[0]) > 50
+    top = page.locator("#bars li.top .pct .long").text_content()  # e.g. "97.3 %" or "> 99.9 %"
+    assert top == "> 99.9 %" or float(top.split()[0]) > 50
     tiles = page.locator("#map-grid .map-tile img")
     expect(tiles).to_have_count(30)
     assert all(

@@ -59,3 +59,26 @@ def test_floor_taken_is_said_once(laptop: Page):
     floor = page.locator("#photo-floor")
     expect(floor).to_have_count(1)
     expect(floor).to_contain_text("Floor taken for every kernel")
+
+
+def test_stride_and_pad_are_checked_in_the_form(laptop: Page):
+    page = laptop
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if "/api/convolve" in r.url else None)
+    upload(page, picture(scene))
+    expect(page.locator("#responses figure")).to_have_count(33, timeout=TIMEOUT)
+    for field, value in [("#stride", "0"), ("#stride", "1.5"), ("#pad-photo", "-1")]:
+        page.fill(field, value)
+        message = page.locator(f"{field}-error")
+        expect(message).to_be_visible()
+        expect(message).to_contain_text(f"{value} is not")
+        box, at = page.locator(field).bounding_box(), message.bounding_box()
+        assert abs(at["y"] - (box["y"] + box["height"])) < 60  # at the field, not far away
+        expect(page.locator("#photo-error")).to_be_hidden()
+        page.fill(field, "1" if field == "#stride" else "0")
+        expect(message).to_be_hidden()
+    with page.expect_response(lambda r: "/api/convolve" in r.url and "stride=2" in r.url):
+        page.fill("#stride", "2")
+    expect(page.locator("#responses")).not_to_have_class("stale")
+    for url in sent:
+        assert "stride=0" not in url and "stride=1.5" not in url and "pad=-1" not in url

@@ -18,6 +18,7 @@ from app.explorer.filters import NoSuchLayerError
 from app.explorer.kernels import KernelError
 from app.explorer.models import ModelRegistry, UnknownModelError
 from app.explorer.units import UnitsMissingError
+from app.imaging.cache import DecodedCache
 from app.imaging.errors import ImageInputError
 from app.model.storage import ModelFileError
 from app.settings import ROOT, Settings
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings, app.state.models = settings, registry
     app.state.work_limiter = anyio.CapacityLimiter(settings.max_concurrent_work)
+    app.state.decoded = DecodedCache()  # the Photo view resends the same upload
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,

@@ -50,6 +50,7 @@ def settings_of(request: Request) -> Settings:
 
 ERRORS = {
     400: {"model": Error, "description": "corrupt image, bad base64 or malformed body"},
+    404: {"model": Error, "description": "unknown model (the message lists the known ids)"},
     408: {"model": Error, "description": "the body did not arrive in time"},
     413: {"model": Error, "description": "body or image over the size limit"},
     415: {"model": Error, "description": "unsupported content or image type"},

@@ -34,11 +34,14 @@ class Payload:
     pixels: np.ndarray | None = None  # (28, 28) float32, 1 = ink
     fields: dict[str, Any] = field(default_factory=dict)  # other JSON / form fields
 
-    def image_array(self, max_pixels: int, max_side: int, mode: str = "gray"):
+    def image_array(self, max_pixels: int, max_side: int, mode: str = "gray", cache=None):
         """The picture as numbers, shrunk to max_side (CPU work: call it off the event loop);
-        None when the body held pixels instead. See decode_to_array."""
+        None when the body held pixels instead. See decode_to_array; `cache` (a
+        DecodedCache) skips the work for bytes seen before."""
         if self.image_bytes is None:
             return None
+        if cache is not None:
+            return cache.array(self.image_bytes, max_pixels, max_side, mode)
         return decode_to_array(self.image_bytes, max_pixels, max_side, mode)
 
 

@@ -13,6 +13,7 @@ from app.explorer.convolve import convolve_image
 from app.explorer.kernels import CLASSIC_KERNELS, custom_kernel, resolve_kernels
 from app.explorer.models import LoadedModel
 from app.explorer.results import Convolution, KernelInfo
+from app.imaging.cache import DecodedCache
 
 from .deps import ERRORS, chosen_model, image_body, run_work, settings_of
 from .inputs import Payload, read_payload
@@ -20,12 +21,14 @@ from .inputs import Payload, read_payload
 router = APIRouter(tags=["convolution"])
 
 
-def _image_array(payload: Payload, mode: str, max_side: int, max_pixels: int) -> np.ndarray:
+def _image_array(
+    payload: Payload, mode: str, max_side: int, max_pixels: int, cache: DecodedCache
+) -> np.ndarray:
     """(C, H, W) in 0..1: brightness for photos (1 = white), ink for pixel digits (1 = ink)."""
     if payload.pixels is not None:
         digit = payload.pixels[None]
         return np.repeat(digit, 3, axis=0) if mode == "rgb" else digit
-    image = payload.image_array(max_pixels, max_side, mode)
+    image = payload.image_array(max_pixels, max_side, mode, cache)
     return image if mode == "rgb" else image[None]
 
 
@@ -86,7 +89,8 @@ async def convolve(
 
     def work():
         side = min(max_side, settings.max_convolve_side)
-        image = _image_array(payload, mode, side, settings.max_image_pixels)
+        cache = request.app.state.decoded
+        image = _image_array(payload, mode, side, settings.max_image_pixels, cache)
         channels = image.shape[0]
         convs = model.net.conv_layers()
         learned = model.net.weights_of(convs[0]) if convs else None

@@ -19,7 +19,7 @@ router = APIRouter(tags=["model"])
 
 
 Model = Annotated[LoadedModel, Depends(chosen_model)]
-NOT_FOUND = {404: {"model": ERRORS[422]["model"], "description": "unknown model or layer"}}
+NOT_FOUND = {404: {**ERRORS[404], "description": "unknown model or layer"}, 422: ERRORS[422]}
 
 
 @router.get("/api/health", response_model=Health, summary="Liveness and model identity")

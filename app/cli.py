@@ -33,9 +33,7 @@ def cmd_train(args) -> int:
     from app.model.zoo import ZOO
 
     _limit_blas_threads()
-    entry = ZOO[args.arch]
-    if entry.source == "book":
-        raise ValueError(f"{args.arch} is imported, not trained: use `conv-explorer import-book`")
+    entry = ZOO[args.arch]  # argparse offers only the trainable ids; book weights are imported
     arch = entry.arch
     if args.init is not None:
         arch = replace(arch, init="he" if args.init == "he" else float(args.init))

@@ -38,7 +38,7 @@ def _run_server_expecting_exit(model_path) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("problem", ["missing", "corrupt", "mismatched"])
 def test_a_bad_model_file_stops_the_server_with_one_clear_line(tmp_path, problem):
     weights = tmp_path / "model.npz"
-    meta = (ROOT / "models" / "simple_convnet.json").read_text()
+    meta = (ROOT / "models" / "simple-he.json").read_text()
     if problem == "corrupt":
         weights.write_bytes(b"this is not a zip file")
         (tmp_path / "model.json").write_text(meta)

@@ -15,45 +15,81 @@ function s(tag, attrs = {}, ...children) {
   return el;
 }
 
-function niceTicks(lo, hi, n = 5) {
+/** Round steps (1, 2, 2.5, 5 x 10^k) about (hi - lo) / n apart, and the ticks on them. */
+function niceStep(lo, hi, n = 5) {
   const step0 = (hi - lo) / n;
   const mag = 10 ** Math.floor(Math.log10(step0));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((st) => st >= step0);
+  return [1, 2, 2.5, 5, 10].map((m) => m * mag).find((st) => st >= step0);
+}
+
+function niceTicks(lo, hi, n = 5) {
+  const step = niceStep(lo, hi, n);
   const ticks = [];
-  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(+t.toFixed(10));
+  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) ticks.push(+t.toFixed(10));
   return ticks;
 }
 
-/** A line chart of several series over the epochs, sized to `width` CSS px. */
-function lineChart({ width, epochs, series, yLabel, format }) {
+/** Width in CSS px of each text in the chart's font, so the margin fits the longest label. */
+function textWidths(texts, el) {
+  const ctx = document.createElement("canvas").getContext("2d");
+  const style = getComputedStyle(el);
+  ctx.font = `11px ${style.fontFamily}`;
+  return texts.map((t) => ctx.measureText(t).width);
+}
+
+const TITLE_BAND = 24; // the rotated y-axis title lives in x = 0..TITLE_BAND, labels right of it
+const BREAK = 22; // height of the axis break between the true zero and a zoomed-in range
+
+/**
+ * A line chart of several series over the epochs, sized to `width` CSS px. The y axis starts at
+ * `floor` (0): when the values sit far above it, the axis is broken so the range they span
+ * fills the chart while the floor keeps its tick; `ceiling` (1 for accuracy) is always a tick.
+ */
+function lineChart({ width, epochs, series, yLabel, tick, format, el, floor = 0, ceiling = null }) {
   const height = Math.round(Math.min(300, Math.max(200, width * 0.6)));
-  const m = { top: 14, right: 14, bottom: 40, left: 52 };
   const all = series.flatMap((se) => se.values);
-  let lo = Math.min(...all);
-  let hi = Math.max(...all);
-  const padY = (hi - lo) * 0.08 || 0.01;
-  lo -= padY;
-  hi += padY;
+  const min = Math.min(...all);
+  const hi = ceiling ?? Math.max(...all) * 1.08;
+  const broken = min - floor > 2 * (hi - min);
+  const step = niceStep(broken ? min : floor, hi);
+  const lo = broken ? Math.floor(min / step) * step : floor; // the zoomed range starts on a tick
+  const ticks = [...(broken ? [floor] : []), ...niceTicks(lo, hi)];
+  const labels = ticks.map((t) => tick(t, step));
+  const m = { top: 14, right: 14, bottom: 40, left: TITLE_BAND + 6 + Math.ceil(Math.max(...textWidths(labels, el))) + 6 };
+  const bottom = height - m.bottom;
+  const low = broken ? bottom - BREAK : bottom; // where `lo` sits; the floor is at `bottom`
   const x0 = epochs[0];
   const x1 = epochs[epochs.length - 1];
   const X = (e) => m.left + ((e - x0) / Math.max(1, x1 - x0)) * (width - m.left - m.right);
-  const Y = (v) => m.top + (1 - (v - lo) / (hi - lo)) * (height - m.top - m.bottom);
+  const Y = (v) => (broken && v < lo ? bottom : m.top + (1 - (v - lo) / (hi - lo)) * (low - m.top));
   const svg = s("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img" });
   const grid = s("g", { class: "grid" });
-  for (const t of niceTicks(lo, hi)) {
+  ticks.forEach((t, i) => {
     grid.append(
       s("line", { x1: m.left, x2: width - m.right, y1: Y(t), y2: Y(t) }),
-      s("text", { x: m.left - 6, y: Y(t) + 4, "text-anchor": "end" }, format(t)),
+      s("text", { x: m.left - 6, y: Y(t) + 4, "text-anchor": "end", class: "y-tick" }, labels[i]),
     );
-  }
+  });
   const xt = niceTicks(x0, x1, Math.min(6, epochs.length - 1 || 1)).filter((t) => Number.isInteger(t));
-  for (const t of xt) grid.append(s("text", { x: X(t), y: height - m.bottom + 16, "text-anchor": "middle" }, String(t)));
+  for (const t of xt) grid.append(s("text", { x: X(t), y: bottom + 16, "text-anchor": "middle", class: "x-tick" }, String(t)));
+  const mid = (m.top + bottom) / 2;
   grid.append(
-    s("text", { x: (m.left + width - m.right) / 2, y: height - 6, "text-anchor": "middle", class: "axis-label" }, "epoch"),
-    s("text", { x: 12, y: (m.top + height - m.bottom) / 2, transform: `rotate(-90 12 ${(m.top + height - m.bottom) / 2})`, "text-anchor": "middle", class: "axis-label" }, yLabel),
-    s("line", { x1: m.left, x2: m.left, y1: m.top, y2: height - m.bottom, class: "axis" }),
-    s("line", { x1: m.left, x2: width - m.right, y1: height - m.bottom, y2: height - m.bottom, class: "axis" }),
+    s("text", { x: (m.left + width - m.right) / 2, y: height - 6, "text-anchor": "middle", class: "axis-label x-title" }, "epoch"),
+    s("text", { x: TITLE_BAND - 8, y: mid, transform: `rotate(-90 ${TITLE_BAND - 8} ${mid})`, "text-anchor": "middle", class: "axis-label y-title" }, yLabel),
+    s("line", { x1: m.left, x2: width - m.right, y1: bottom, y2: bottom, class: "axis" }),
   );
+  if (broken) {
+    // the axis runs from the floor, breaks (two slashes), and resumes at the zoomed range
+    const a = bottom - BREAK * 0.3;
+    const b = bottom - BREAK * 0.7;
+    grid.append(
+      s("line", { x1: m.left, x2: m.left, y1: m.top, y2: b, class: "axis" }),
+      s("line", { x1: m.left, x2: m.left, y1: a, y2: bottom, class: "axis" }),
+      s("path", { d: `M${m.left - 5},${b + 2}l10,-4M${m.left - 5},${a + 2}l10,-4`, class: "axis break", fill: "none" }),
+    );
+  } else {
+    grid.append(s("line", { x1: m.left, x2: m.left, y1: m.top, y2: bottom, class: "axis" }));
+  }
   svg.append(grid);
   for (const se of series) {
     const d = se.values.map((v, i) => `${i ? "L" : "M"}${X(epochs[i]).toFixed(1)},${Y(v).toFixed(1)}`).join("");
@@ -91,11 +127,16 @@ export async function createTraining(root) {
   const epochs = hist.map((r) => r.epoch);
   const pct = (v, precise) => `${(v * 100).toFixed(precise ? 2 : 1)} %`;
   const num = (v, precise) => v.toFixed(precise ? 4 : 3);
+  // tick labels with as many decimals as the step between them needs, and no more
+  const decimals = (step) => Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  const pctTick = (t, step) => `${(t * 100).toFixed(decimals(step * 100))} %`;
+  const numTick = (t, step) => (t === 0 ? "0" : t.toFixed(decimals(step)));
   const charts = [
     {
       el: $("#chart-loss", root),
       yLabel: "cross-entropy loss",
       format: num,
+      tick: numTick,
       series: [
         { name: "train loss", values: hist.map((r) => r.train_loss), ...TRAIN },
         { name: "test loss", values: hist.map((r) => r.test_loss), ...TEST },
@@ -105,6 +146,8 @@ export async function createTraining(root) {
       el: $("#chart-acc", root),
       yLabel: "accuracy",
       format: pct,
+      tick: pctTick,
+      ceiling: 1,
       series: [
         { name: "train accuracy", values: hist.map((r) => r.train_acc), ...TRAIN },
         { name: "test accuracy", values: hist.map((r) => r.test_acc), ...TEST },

@@ -31,3 +31,27 @@ def test_tapping_a_filter_shows_its_weights(phone: Page):
     tile.tap()
     expect(page.locator("#filter-detail h3")).to_have_text("Filter 12")
     assert in_view(page, "#filter-detail h3")
+
+
+def test_training_charts_keep_titles_off_the_ticks_and_show_0_and_100(phone: Page):
+    page = phone
+    for chart, ends in (("#chart-loss", ["0"]), ("#chart-acc", ["0 %", "100 %"])):
+        svg = page.locator(f"{chart} svg.chart")
+        expect(svg).to_be_visible(timeout=TIMEOUT)
+        svg.scroll_into_view_if_needed()
+        overlaps = svg.evaluate(
+            """svg => {
+              const box = (e) => e.getBoundingClientRect();
+              const hit = (a, b) => a.left < b.right && b.left < a.right
+                                    && a.top < b.bottom && b.top < a.bottom;
+              const texts = [...svg.querySelectorAll('text')];
+              const titles = texts.filter((t) => t.classList.contains('axis-label'));
+              const ticks = texts.filter((t) => !t.classList.contains('axis-label'));
+              return titles.flatMap((t) => ticks.filter((k) => hit(box(t), box(k)))
+                                                .map((k) => `${t.textContent} / ${k.textContent}`));
+            }"""
+        )
+        assert overlaps == []
+        ticks = svg.locator("text.y-tick").all_text_contents()
+        for end in ends:
+            assert end in ticks

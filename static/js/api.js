@@ -1,6 +1,6 @@
 // The one API client: JSON in and out, readable errors, and a "latest wins" scheduler.
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, detail) {
     super(readable(detail) || `the server answered ${status}`);
     this.status = status;

@@ -16,7 +16,6 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 export const $ = (sel, root = document) => root.querySelector(sel);
-export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
 /** Fixed decimals with a real minus sign, and no "-0.000". */
 export function fmt(x, digits = 3) {
@@ -80,7 +79,7 @@ export function matrixTable(caption, rows, digits = 3) {
   return h("table", { class: "numbers" }, h("caption", { text: caption }), h("thead", {}, head), h("tbody", {}, body));
 }
 
-/** Debounce: run fn after `ms` of quiet; .now() runs at once, .cancel() drops it. */
+/** Debounce: run fn after `ms` of quiet; .cancel() drops a call still waiting. */
 export function debounce(fn, ms) {
   let t = null;
   const d = (...args) => {
@@ -90,16 +89,10 @@ export function debounce(fn, ms) {
       fn(...args);
     }, ms);
   };
-  d.now = (...args) => {
-    clearTimeout(t);
-    t = null;
-    fn(...args);
-  };
   d.cancel = () => {
     clearTimeout(t);
     t = null;
   };
-  d.pending = () => t !== null;
   return d;
 }
 

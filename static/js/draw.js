@@ -188,9 +188,5 @@ export function createPad(root, onChange) {
       paint(off.getContext("2d"), EXPORT_SIZE, strokes);
       return off.toDataURL("image/png");
     },
-    loadExample(d) {
-      example.value = String(d);
-      example.dispatchEvent(new Event("change"));
-    },
   };
 }

@@ -13,7 +13,7 @@ const PRESETS = [
 ];
 
 /** The same rule as app/engine/shapes.py: floor when S does not divide, error when too big. */
-export function outputLength(n, f, p, s) {
+function outputLength(n, f, p, s) {
   const span = n + 2 * p - f;
   if (span < 0) return { error: `the filter (${f}) is larger than the padded input (${n} + 2·${p} = ${n + 2 * p})` };
   return { size: Math.floor(span / s) + 1, exact: span % s === 0, raw: span / s + 1, span };
@@ -94,7 +94,6 @@ export function createPlayground(root) {
         res.exact ? ", exact" : ", not exact (floor taken)",
         h("span", { class: same ? "check ok" : "check bad", text: same ? " ✓ same as above" : " ✗ differs from the page's formula" }),
       );
-      server.dataset.for = JSON.stringify(q);
     },
     onError: (err, q) => {
       if (q !== asked) return;
@@ -112,7 +111,6 @@ export function createPlayground(root) {
     last = null;
     work.replaceChildren();
     server.textContent = "";
-    delete server.dataset.for;
     showError(error, null);
     canvas.hidden = true;
     note.textContent = "";

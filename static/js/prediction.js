@@ -14,7 +14,7 @@ function odds(ratio) {
 }
 
 /** The 28x28 input on a canvas, white ink on black as the network sees it. */
-export function paintDigit(canvas, pixels) {
+function paintDigit(canvas, pixels) {
   const n = pixels.length;
   canvas.width = canvas.height = n;
   const ctx = canvas.getContext("2d");

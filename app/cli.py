@@ -48,15 +48,25 @@ def cmd_train(args) -> int:
         overrides["augment"] = False
     cfg = replace(entry.train, **overrides)
     data = load_mnist(args.data_dir)
+    x_train, t_train = data.train_images[: args.train_size], data.train_labels[: args.train_size]
     net = Network.initial(arch, seed=cfg.seed)
     initial = {k: v.copy() for k, v in net.params.items()}
+    snapshots: list[dict] = []
+    loss_log = open(args.loss_log, "w") if args.loss_log else None  # noqa: SIM115
     try:
         history = train(
-            net, data.train_images, data.train_labels, data.test_images, data.test_labels, cfg
-        )
+            net, x_train, t_train, data.test_images, data.test_labels, cfg,
+            total_steps=args.steps,
+            snapshot_every=args.snapshot_every or 0,
+            snapshots=snapshots,
+            on_step=(lambda s: loss_log.write(f"{s.loss!r}\n")) if loss_log else None,
+        )  # fmt: skip
     except KeyboardInterrupt:
         print("\ninterrupted: nothing was saved", file=sys.stderr)
         return 130
+    finally:
+        if loss_log:
+            loss_log.close()
     report = summarize(confusion_matrix(net, data.test_images, data.test_labels))
     metadata = {
         "id": entry.id,
@@ -82,6 +92,8 @@ def cmd_train(args) -> int:
             "median_start_correlation": round(stats["median_start"], 4),
         }
     out = args.out or DEFAULT_MODEL.parent / f"{entry.id}.npz"
+    if snapshots:
+        metadata["snapshots"] = save_snapshots(out, snapshots, args.snapshot_every)
     save_model(net, out, metadata)
     print(f"saved {out}: test accuracy {report['accuracy']:.4f}")
     if args.out is None:
@@ -89,6 +101,25 @@ def cmd_train(args) -> int:
     if "filter_structure" in metadata:
         print(f"first-layer filters: {metadata['filter_structure']}")
     return 0
+
+
+def save_snapshots(out: Path, snapshots: list[dict], every: int) -> dict:
+    """The first layer's weights every `every` steps, in snapshots/NAME.npz beside the model
+    (W: (K, FN, C, FH, FW), step, test_acc); the metadata gets where and what."""
+    import numpy as np
+
+    path = out.parent / "snapshots" / out.with_suffix(".npz").name
+    path.parent.mkdir(exist_ok=True)
+    steps = np.array([s["step"] for s in snapshots])
+    acc = np.array([s["test_acc"] for s in snapshots])
+    np.savez(path, W=np.stack([s["W"] for s in snapshots]), step=steps, test_acc=acc)
+    return {
+        "file": f"snapshots/{path.name}",
+        "every": every,
+        "steps": steps.tolist(),
+        "epochs": [round(s["epoch"], 4) for s in snapshots],
+        "test_acc": acc.tolist(),
+    }
 
 
 def cmd_import_book(args) -> int:
@@ -244,6 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int)
     p.add_argument("--no-augment", action="store_true", help="no random shifts/rotations/scalings")
     p.add_argument("--out", type=Path, help="default: models/ID.npz")
+    p.add_argument("--steps", type=int, help="stop after this many steps (default: every epoch)")
+    p.add_argument("--train-size", type=int, help="use the first N training digits (default all)")
+    p.add_argument("--loss-log", type=Path, help="write every step's loss to this file, one a line")
+    p.add_argument("--snapshot-every", type=int, help="record the first layer every N steps")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("import-book", help="convert the book's published weights to zoo files")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "models"
-PATH_SETTINGS = ("models_dir", "model_path")
+DATA_DIR = ROOT.parent / "shared" / "data" / "mnist"  # full MNIST, when the machine has it
+PATH_SETTINGS = ("models_dir", "model_path", "data_dir")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class Settings:
     max_stride: int = 16
     max_pad: int = 16
     max_concurrent_work: int = 4  # decodes and forward passes running at once
+    data_dir: Path = DATA_DIR  # live training's MNIST; the shipped sample when it does not exist
+    max_trainings: int = 2  # live trainings (POST /api/train) at once; the next gets a 429
+    max_train_steps: int = 6000  # steps of one live training
+    max_train_size: int = 60000  # training digits of one live training
+    max_train_batch: int = 500  # batch size of one live training
 
     @classmethod
     def from_env(cls, environ=os.environ) -> Settings:

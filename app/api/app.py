@@ -23,7 +23,7 @@ from app.imaging.errors import ImageInputError
 from app.model.storage import ModelFileError
 from app.settings import ROOT, Settings
 
-from . import routes_convolve, routes_digits, routes_info, routes_pages
+from . import routes_convolve, routes_digits, routes_info, routes_pages, routes_training
 from .limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 
 log = logging.getLogger("conv_explorer")
@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def budget_error(_: Request, err: ComputeBudgetError):
         return _error(422, str(err))
 
-    for module in (routes_digits, routes_convolve, routes_info, routes_pages):
+    for module in (routes_digits, routes_convolve, routes_info, routes_pages, routes_training):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     return app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from app.engine.optimizers import OPTIMIZERS
 
 from .augment import random_affine
 from .network import Network
+
+SNAPSHOT_TEST = 1000  # test digits behind each filter snapshot's accuracy
 
 
 @dataclass
@@ -69,6 +72,77 @@ def learning_rate(cfg: TrainConfig, progress: float) -> float:
     return floor + 0.5 * (cfg.lr - floor) * (1 + math.cos(math.pi * progress))
 
 
+@dataclass
+class Step:
+    """One optimiser step, just taken. `grads` and `before` stay valid until the next step."""
+
+    step: int  # steps taken so far, counting this one (1, 2, ...)
+    epoch: int  # 0-based
+    index: int  # position of this step in its epoch (0-based)
+    steps_per_epoch: int
+    loss: float  # the batch's loss before the update
+    lr: float  # the learning rate this step used
+    grads: dict[str, np.ndarray]  # this step's gradients (weight decay included)
+    before: dict[str, np.ndarray] | None  # copies of the parameters before the update, if asked
+
+
+def make_optimizer(cfg: TrainConfig):
+    return OPTIMIZERS[cfg.optimizer](lr=cfg.lr)
+
+
+def training_steps(
+    net: Network,
+    x_train: np.ndarray,
+    t_train: np.ndarray,
+    cfg: TrainConfig,
+    optimizer=None,
+    total_steps: int | None = None,
+    keep_before: Callable[[int], bool] | None = None,
+) -> Iterator[Step]:
+    """The training loop itself, one Step at a time; `conv-explorer train` and the page's live
+    training both run it, so one seed, config and thread count give the same numbers in both.
+
+    Per epoch one shuffle; per step the batch's augmentation, then (nets with dropout) one seed
+    per thread, all drawn from one generator seeded with cfg.seed. `total_steps` (default every
+    epoch of cfg) ends the run mid-epoch if need be; the cosine schedule runs over it.
+    `keep_before(step)` asks for a copy of the parameters before that step's update. Closing
+    the generator stops after the step in hand and frees the gradient threads."""
+    rng = np.random.default_rng(cfg.seed)
+    has_dropout = any(layer.kind == "dropout" for layer in net.arch.layers)
+    weights = [k for k in net.params if k.startswith("W")]
+    optimizer = optimizer if optimizer is not None else make_optimizer(cfg)
+    n = len(x_train)
+    steps_per_epoch = n // cfg.batch_size
+    total = steps_per_epoch * cfg.epochs if total_steps is None else total_steps
+    if total > 0 and steps_per_epoch == 0:
+        raise ValueError(f"{n} training digits do not fill one batch of {cfg.batch_size}")
+    grad = ParallelGradient(net, cfg.threads)
+    taken = 0
+    try:
+        for epoch in range(-(-total // max(1, steps_per_epoch))):
+            order = rng.permutation(n)
+            for index in range(min(steps_per_epoch, total - taken)):
+                idx = order[index * cfg.batch_size : (index + 1) * cfg.batch_size]
+                x = x_train[idx]
+                if cfg.augment:
+                    x = random_affine(x, rng)
+                optimizer.lr = learning_rate(cfg, taken / total)
+                seeds = rng.integers(2**63, size=cfg.threads).tolist() if has_dropout else None
+                loss, grads = grad(x, t_train[idx], seeds)
+                if cfg.weight_decay:
+                    for k in weights:
+                        grads[k] += np.float32(cfg.weight_decay) * net.params[k]
+                taken += 1
+                before = None
+                if keep_before is not None and keep_before(taken):
+                    before = {k: v.copy() for k, v in net.params.items()}
+                optimizer.update(net.params, grads)
+                lr = optimizer.lr
+                yield Step(taken, epoch, index, steps_per_epoch, float(loss), lr, grads, before)
+    finally:
+        grad.close()
+
+
 def train(
     net: Network,
     x_train: np.ndarray,
@@ -77,65 +151,77 @@ def train(
     t_test: np.ndarray,
     cfg: TrainConfig,
     progress: bool = True,
+    total_steps: int | None = None,
+    snapshot_every: int = 0,
+    snapshots: list[dict] | None = None,
+    on_step: Callable[[Step], None] | None = None,
 ) -> list[dict]:
     """Train net.params in place; returns per-epoch metrics. Deterministic for a given seed
-    and thread count. `progress` shows a tqdm bar (which knows when stderr is not a terminal)."""
+    and thread count. `progress` shows a tqdm bar (which knows when stderr is not a terminal).
+
+    With `snapshot_every` N > 0, `snapshots` receives the first parameter layer's weights at
+    the start and every N steps (and after the last), each with its step, epoch and accuracy
+    on the first SNAPSHOT_TEST test digits: the filters' history from noise to learned.
+    `on_step` sees every Step (e.g. to log the loss sequence)."""
     from tqdm import tqdm
 
-    rng = np.random.default_rng(cfg.seed)
-    has_dropout = any(layer.kind == "dropout" for layer in net.arch.layers)
-    weights = [k for k in net.params if k.startswith("W")]
-    optimizer = OPTIMIZERS[cfg.optimizer](lr=cfg.lr)
-    grad = ParallelGradient(net, cfg.threads)
-    n = len(x_train)
-    steps_per_epoch = n // cfg.batch_size
-    total_steps = steps_per_epoch * cfg.epochs
-    history = []
-    try:
-        for epoch in range(cfg.epochs):
-            start, running, order = time.perf_counter(), 0.0, rng.permutation(n)
+    first = "W1" if "W1" in net.params else None
+    x_probe, t_probe = x_test[:SNAPSHOT_TEST], t_test[:SNAPSHOT_TEST]
+
+    def snapshot(step: int, epoch: float) -> None:
+        if snapshots is not None and first is not None:
+            acc = net.accuracy(x_probe, t_probe)
+            snapshots.append(
+                {"step": step, "epoch": epoch, "test_acc": acc, "W": net.params[first].copy()}
+            )
+
+    if snapshot_every > 0:
+        snapshot(0, 0.0)
+    history: list[dict] = []
+    steps = training_steps(net, x_train, t_train, cfg, total_steps=total_steps)
+    start, running, bar, s = time.perf_counter(), 0.0, None, None
+    for s in steps:
+        if s.index == 0:
             bar = tqdm(
-                range(steps_per_epoch),
-                desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                total=s.steps_per_epoch,
+                desc=f"epoch {s.epoch + 1}/{cfg.epochs}",
                 disable=None if progress else True,  # None: off when not a terminal
                 mininterval=2.0,
                 leave=False,
             )
-            for step in bar:
-                idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
-                x = x_train[idx]
-                if cfg.augment:
-                    x = random_affine(x, rng)
-                optimizer.lr = learning_rate(cfg, (epoch * steps_per_epoch + step) / total_steps)
-                seeds = rng.integers(2**63, size=cfg.threads).tolist() if has_dropout else None
-                loss, grads = grad(x, t_train[idx], seeds)
-                if cfg.weight_decay:
-                    for k in weights:
-                        grads[k] += np.float32(cfg.weight_decay) * net.params[k]
-                optimizer.update(net.params, grads)
-                running = loss if step == 0 else 0.98 * running + 0.02 * loss
-                if step % 20 == 0:
-                    bar.set_postfix(loss=f"{running:.4f}", refresh=False)
-            bar.close()
-            seconds = time.perf_counter() - start
-            record = {
-                "epoch": epoch + 1,
-                "train_loss": evaluate_loss(net, x_train[:10000], t_train[:10000]),
-                "train_acc": net.accuracy(x_train[:10000], t_train[:10000]),
-                "test_loss": evaluate_loss(net, x_test, t_test),
-                "test_acc": net.accuracy(x_test, t_test),
-                "lr": optimizer.lr,
-                "seconds": round(seconds, 2),
-            }
-            history.append(record)
-            if progress:
-                tqdm.write(
-                    f"epoch {epoch + 1}/{cfg.epochs}: train acc {record['train_acc']:.4f} "
-                    f"test acc {record['test_acc']:.4f} test loss {record['test_loss']:.4f} "
-                    f"({seconds:.1f}s)"
-                )
-    finally:
-        grad.close()
+        if on_step is not None:
+            on_step(s)
+        running = s.loss if s.index == 0 else 0.98 * running + 0.02 * s.loss
+        bar.update()
+        if s.index % 20 == 0:
+            bar.set_postfix(loss=f"{running:.4f}", refresh=False)
+        if snapshot_every > 0 and s.step % snapshot_every == 0:
+            snapshot(s.step, s.step / s.steps_per_epoch)
+        if s.index < s.steps_per_epoch - 1:
+            continue
+        bar.close()
+        seconds = time.perf_counter() - start
+        record = {
+            "epoch": s.epoch + 1,
+            "train_loss": evaluate_loss(net, x_train[:10000], t_train[:10000]),
+            "train_acc": net.accuracy(x_train[:10000], t_train[:10000]),
+            "test_loss": evaluate_loss(net, x_test, t_test),
+            "test_acc": net.accuracy(x_test, t_test),
+            "lr": s.lr,
+            "seconds": round(seconds, 2),
+        }
+        history.append(record)
+        if progress:
+            tqdm.write(
+                f"epoch {s.epoch + 1}/{cfg.epochs}: train acc {record['train_acc']:.4f} "
+                f"test acc {record['test_acc']:.4f} test loss {record['test_loss']:.4f} "
+                f"({seconds:.1f}s)"
+            )
+        start = time.perf_counter()
+    if bar is not None:
+        bar.close()
+    if snapshot_every > 0 and s is not None and s.step % snapshot_every:
+        snapshot(s.step, s.step / s.steps_per_epoch)
     return history
 
 

@@ -1,0 +1,386 @@
+"""Live training: a small run of a zoo network, streamed as it learns, one JSON event a line.
+
+The stream is the job. The training runs on its own thread and hands events to the response;
+when the client goes away the response stops reading and the thread stops after the step in
+hand, so nothing outlives the request and any worker of any server can take any run. Steps
+come from the same generator as `conv-explorer train` (app/model/train.py), so the `replay`
+command in the `ready` event repeats the run's losses bit for bit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import shlex
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from app.engine import layers as L
+from app.imaging.render import render_gray
+from app.model.architecture import Architecture, ArchitectureError
+from app.model.mnist import FILES, Mnist, load_mnist
+from app.model.network import Network
+from app.model.train import Step, TrainConfig, evaluate_loss, make_optimizer, training_steps
+from app.model.zoo import ZOO
+from app.settings import ROOT, Settings
+
+from .filters import filter_bank
+from .training_results import (
+    DataSource,
+    DoneEvent,
+    ErrorEvent,
+    Inspect,
+    ProbeDigit,
+    ProbeMaps,
+    ReadyEvent,
+    ReportEvent,
+    StartEvent,
+    TrainRequest,
+)
+from .views import render_split, rounded, split_range
+
+log = logging.getLogger("conv_explorer")
+
+SAMPLE_DIR = ROOT / "tests" / "data" / "mnist-sample"  # 1000 + 300 digits, always shipped
+DEFAULT_STEPS = 300
+DEFAULT_TRAIN_SIZE = 10_000
+EVAL_SIZE = 500  # digits behind each report's train and test accuracy
+THREADS = 1  # gradient threads per training: two trainings on two cores, BLAS at one each
+MAX_REPORTS = 1000
+
+
+class TrainingLimitError(ValueError):
+    """A run over one of the server's limits; the message names the limit and its setting."""
+
+
+# ------------------------------------------------------------------ the run's plan
+
+
+def data_source(settings: Settings) -> tuple[str, Path]:
+    """The full MNIST set when the data directory holds it, else the shipped sample."""
+    d = Path(settings.data_dir)
+    if all((d / (stem + ".gz")).is_file() or (d / stem).is_file() for stem in FILES.values()):
+        return "mnist", d
+    return "sample", SAMPLE_DIR
+
+
+@lru_cache(maxsize=2)
+def _load(path: str) -> Mnist:
+    return load_mnist(path)
+
+
+_load_lock = threading.Lock()
+
+
+def load_data(path: Path) -> Mnist:
+    """Read once per process and shared read-only by every run (two first runs: one read)."""
+    with _load_lock:
+        return _load(str(path))
+
+
+def _idx_count(path: Path) -> int:
+    """The item count in an IDX file's header, without reading the rest."""
+    import gzip
+
+    for name, opener in ((path.name + ".gz", gzip.open), (path.name, open)):
+        if (path.parent / name).is_file():
+            with opener(path.parent / name, "rb") as f:
+                return int.from_bytes(f.read(8)[4:8], "big")
+    raise FileNotFoundError(path)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a run needs, checked against the limits before any work starts."""
+
+    arch: Architecture
+    cfg: TrainConfig
+    total_steps: int
+    train_size: int
+    source: str
+    data_dir: Path
+    request: TrainRequest
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.train_size // self.cfg.batch_size
+
+
+def plan_training(req: TrainRequest, settings: Settings) -> Plan:
+    """The request with the zoo recipe filled in; a value over a limit is TrainingLimitError."""
+    entry = ZOO[req.arch]
+    arch = entry.arch
+    if req.init is not None:
+        try:
+            init = "he" if req.init == "he" else float(req.init)
+        except ValueError:
+            raise TrainingLimitError(f'init {req.init!r} is neither "he" nor a number') from None
+        if init != "he" and not 0 < init <= 1:
+            raise TrainingLimitError(f"init std {init} is outside (0, 1]")
+        arch = replace(arch, init=init)
+    changes = {
+        k: v
+        for k, v in {
+            "optimizer": req.optimizer,
+            "lr": req.lr,
+            "lr_schedule": req.schedule,
+            "batch_size": req.batch_size,
+            "augment": req.augment,
+            "weight_decay": req.weight_decay,
+        }.items()
+        if v is not None
+    }
+    cfg = replace(entry.train, seed=req.seed, threads=THREADS, **changes)
+    source, data_dir = data_source(settings)
+    available = _idx_count(data_dir / FILES["train_labels"])
+    train_size = req.train_size or min(DEFAULT_TRAIN_SIZE, available)
+
+    def over(what: str, value: int, limit: int, setting: str) -> None:
+        if value > limit:
+            raise TrainingLimitError(
+                f"{what} {value} is over the limit of {limit} (CONV_EXPLORER_{setting.upper()})"
+            )
+
+    over("batch_size", cfg.batch_size, settings.max_train_batch, "max_train_batch")
+    over("train_size", train_size, settings.max_train_size, "max_train_size")
+    if train_size > available:
+        raise TrainingLimitError(f"train_size {train_size}: the {source} set has {available}")
+    if train_size < cfg.batch_size:
+        raise TrainingLimitError(
+            f"train_size {train_size} is smaller than one batch of {cfg.batch_size}"
+        )
+    per_epoch = train_size // cfg.batch_size
+    if req.steps is not None and req.epochs is not None:
+        raise TrainingLimitError("give steps or epochs, not both")
+    total = req.epochs * per_epoch if req.epochs is not None else req.steps or DEFAULT_STEPS
+    over("steps", total, settings.max_train_steps, "max_train_steps")
+    over("reports", math.ceil(total / req.report_every), MAX_REPORTS, "fixed")
+    if req.probe >= EVAL_SIZE:
+        raise TrainingLimitError(f"probe {req.probe} is outside the held-out {EVAL_SIZE} digits")
+    if req.inspect_filter is not None:
+        first = arch.param_shapes().get("W1")
+        if first is None or len(first) != 4:
+            raise TrainingLimitError(f"{req.arch} has no first conv layer to inspect")
+        if req.inspect_filter >= first[0]:
+            raise TrainingLimitError(f"inspect_filter {req.inspect_filter}: {first[0]} filters")
+    try:
+        arch.param_shapes()
+    except ArchitectureError as err:
+        raise TrainingLimitError(str(err)) from err
+    return Plan(arch, cfg, total, train_size, source, data_dir, req)
+
+
+def replay_command(plan: Plan) -> str:
+    """`conv-explorer train` with every setting that shapes the losses, and where to log them."""
+    cfg, epochs = plan.cfg, math.ceil(plan.total_steps / plan.steps_per_epoch)
+    args = ["conv-explorer", "train", "--arch", plan.request.arch, "--data-dir", str(plan.data_dir)]
+    args += ["--init", str(plan.arch.init), "--optimizer", cfg.optimizer, "--lr", repr(cfg.lr)]
+    args += ["--schedule", cfg.lr_schedule, "--batch-size", str(cfg.batch_size)]
+    args += ["--weight-decay", repr(cfg.weight_decay), "--seed", str(cfg.seed)]
+    args += ["--threads", str(cfg.threads), "--train-size", str(plan.train_size)]
+    args += ["--epochs", str(epochs), "--steps", str(plan.total_steps)]
+    if not cfg.augment:
+        args.append("--no-augment")
+    args += ["--out", "/tmp/replay.npz", "--loss-log", "/tmp/replay-losses.txt"]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+# ------------------------------------------------------------------ the run itself
+
+
+def _first_conv(net: Network) -> tuple[int, str] | None:
+    """(layer index, weight name) of the first conv layer, if it is the first param layer."""
+    convs = net.conv_layers()
+    if not convs or net.arch.param_layers()[0][0] != convs[0]:
+        return None
+    return convs[0], "W1"
+
+
+def _inspect(net: Network, s: Step, optimizer, k: int) -> Inspect:
+    state_of = {"adam": ("m", "v"), "momentum": ("v",), "adagrad": ("h",), "sgd": ()}
+    name = type(optimizer).__name__.lower()
+    state = {a: rounded(getattr(optimizer, a)["W1"][k], 7) for a in state_of.get(name, ())}
+    return Inspect(
+        filter=k,
+        step=s.step,
+        optimizer=name,
+        lr=s.lr,
+        W_before=rounded(s.before["W1"][k], 7),
+        dW=rounded(s.grads["W1"][k], 7),
+        state=state,
+        W_after=rounded(net.params["W1"][k], 7),
+    )
+
+
+def run_events(plan: Plan, stop: threading.Event) -> Iterator[dict]:
+    """The run as events (JSON-ready dicts). Checks `stop` before every step."""
+    req, cfg = plan.request, plan.cfg
+    yield StartEvent(
+        data=DataSource(source=plan.source, dir=str(plan.data_dir)),
+        config={
+            "arch": req.arch,
+            "init": plan.arch.init,
+            **{k: getattr(cfg, k) for k in ("optimizer", "lr", "lr_schedule", "batch_size")},
+            **{k: getattr(cfg, k) for k in ("augment", "weight_decay", "seed", "threads")},
+            "report_every": req.report_every,
+            "inspect_filter": req.inspect_filter,
+        },
+        limits={"total_steps": plan.total_steps, "train_size": plan.train_size},
+    ).model_dump()
+    data = load_data(plan.data_dir)
+    x_train, t_train = data.train_images[: plan.train_size], data.train_labels[: plan.train_size]
+    x_eval, t_eval = x_train[:EVAL_SIZE], t_train[:EVAL_SIZE]
+    x_test, t_test = data.test_images[:EVAL_SIZE], data.test_labels[:EVAL_SIZE]
+    probe_index = min(req.probe, len(x_test) - 1)
+    probe = x_test[probe_index : probe_index + 1]
+    net = Network.initial(plan.arch, seed=cfg.seed)
+    conv = _first_conv(net)
+    yield ReadyEvent(
+        train_size=plan.train_size,
+        steps_per_epoch=plan.steps_per_epoch,
+        total_steps=plan.total_steps,
+        eval_train=len(x_eval),
+        eval_test=len(x_test),
+        layer=net.arch.names()[conv[0]] if conv else None,
+        probe=ProbeDigit(
+            index=probe_index, label=int(t_test[probe_index]), png=render_gray(probe[0, 0])
+        ),
+        replay=replay_command(plan),
+    ).model_dump()
+
+    def report(step: int, losses: list[float], lr: float | None, started: float, s=None):
+        filters = probe_maps = None
+        if conv is not None:
+            index, w = conv
+            W, b = net.params[w], net.params["b1"]
+            filters = filter_bank(W, b)
+            layer = net.arch.layers[index]
+            maps = L.conv_forward(probe, W, b, layer.stride, layer.pad)[0][0]
+            low, high = split_range(maps)
+            probe_maps = ProbeMaps(
+                range=[round(low, 5), round(high, 5)],
+                maps=[render_split(m, low, high) for m in maps],
+            )
+        inspect = None
+        if s is not None and s.before is not None and req.inspect_filter is not None:
+            inspect = _inspect(net, s, optimizer, req.inspect_filter)
+        return ReportEvent(
+            step=step,
+            epoch=round(step / plan.steps_per_epoch, 4),
+            lr=lr,
+            losses=losses,
+            loss=float(np.mean(losses)) if losses else None,
+            train_acc=net.accuracy(x_eval, t_eval),
+            test_acc=net.accuracy(x_test, t_test),
+            test_loss=evaluate_loss(net, x_test, t_test),
+            filters=filters,
+            probe=probe_maps,
+            inspect=inspect,
+            seconds=round(time.perf_counter() - started, 3),
+        ).model_dump()
+
+    every = req.report_every
+    optimizer = make_optimizer(cfg)
+    started = time.perf_counter()
+    yield report(0, [], None, started)
+    steps = training_steps(
+        net,
+        x_train,
+        t_train,
+        cfg,
+        optimizer,
+        total_steps=plan.total_steps,
+        keep_before=(lambda n: n % every == 0 or n == plan.total_steps)
+        if req.inspect_filter is not None
+        else None,
+    )
+    losses: list[float] = []
+    taken = 0
+    try:
+        for s in steps:
+            taken = s.step
+            losses.append(s.loss)
+            if s.step % every == 0 or s.step == plan.total_steps:
+                yield report(s.step, losses, s.lr, started, s)
+                losses = []
+            if stop.is_set():
+                return
+    finally:
+        steps.close()  # frees the gradient threads at once, also when stopped
+    seconds = time.perf_counter() - started
+    yield DoneEvent(
+        steps=taken,
+        seconds=round(seconds, 3),
+        steps_per_second=round(taken / max(seconds, 1e-9), 2),
+        train_acc=net.accuracy(x_eval, t_eval),
+        test_acc=net.accuracy(x_test, t_test),
+    ).model_dump()
+
+
+# ------------------------------------------------------------------ sharing the machine
+
+
+class TrainingSlots:
+    """At most `limit` live trainings in this process; a slot is held until its thread ends."""
+
+    def __init__(self, limit: int):
+        self.limit, self.running, self._lock = limit, 0, threading.Lock()
+
+    def try_acquire(self) -> bool:
+        with self._lock:
+            if self.running >= self.limit:
+                return False
+            self.running += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self.running -= 1
+
+
+async def ndjson_stream(plan: Plan, release: Callable[[], None]) -> AsyncIterator[bytes]:
+    """Run `plan` on a thread of its own and yield its events as NDJSON lines. When the
+    response stops (the client went away, the server shuts down) the thread is told to stop;
+    it does after the step in hand, then `release` frees the slot."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
+    stop = threading.Event()
+
+    def emit(item) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the event loop is gone: nobody is listening
+            stop.set()
+
+    def work() -> None:
+        try:
+            for event in run_events(plan, stop):
+                if stop.is_set():
+                    break
+                emit(json.dumps(event, separators=(",", ":")).encode() + b"\n")
+        except Exception as err:  # the client gets the reason, the log gets the trace
+            log.exception("live training failed")
+            emit(ErrorEvent(detail=f"training failed: {err}").model_dump_json().encode() + b"\n")
+        finally:
+            release()
+            emit(None)
+
+    thread = threading.Thread(target=work, name="live-training", daemon=True)
+    try:
+        thread.start()
+    except BaseException:
+        release()
+        raise
+    try:
+        while (line := await queue.get()) is not None:
+            yield line
+    finally:
+        stop.set()

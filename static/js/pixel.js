@@ -96,7 +96,7 @@ export function createPixel(root) {
     /** result: /api/explore?values=true; bank: learned filters; sel: {k, i, j}. */
     show(result, bank, { k, i, j }) {
       const conv = result.stages.find((s) => s.kind === "conv");
-      if (!conv.maps[k].values) return; // a live preview without numbers: keep the last sum
+      if (!conv || !conv.maps[k].values) return; // no conv layer, or a live preview without numbers
       const x = result.input.pixels;
       const f = bank.filters[k];
       const W = f.weights;

@@ -10,7 +10,7 @@ function odds(ratio) {
   if (ratio < 10) return ratio.toFixed(1);
   if (ratio < 1e6) return Math.round(Number(ratio.toPrecision(2))).toLocaleString("en");
   const [m, e] = ratio.toExponential(1).split("e+");
-  return `${m} × 10^${e}`;
+  return `${m} × 10${[...e].map((d) => "⁰¹²³⁴⁵⁶⁷⁸⁹"[d]).join("")}`;
 }
 
 /** The 28x28 input on a canvas, white ink on black as the network sees it. */

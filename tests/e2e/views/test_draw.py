@@ -37,9 +37,9 @@ def test_the_runner_up_its_margin_and_small_probabilities(laptop: Page):
     text = runner.text_content().replace("\u00a0", " ")
     assert f"odds {top} : {second} = " in text
     said = text.split(" = ")[-1].removesuffix(" : 1").replace(",", "")
-    if "10^" in said:
-        m, e = said.split(" × 10^")
-        said = f"{m}e{e}"
+    if " × 10" in said:  # 2.4 × 10¹⁷
+        m, e = said.split(" × 10")
+        said = f"{m}e{e.translate(str.maketrans('⁰¹²³⁴⁵⁶⁷⁸⁹', '0123456789'))}"
     assert float(said) == pytest.approx(ratio, rel=0.06)
     bars = page.locator("#bars .pct .long").all_text_contents()
     assert bars == [percent(x) for x in p]

@@ -69,5 +69,6 @@ async def train_live(body: TrainRequest, request: Request):
 
 @router.get("/api/train/status", response_model=TrainingStatus, summary="Live trainings now")
 def train_status(request: Request):
-    slots = slots_of(request)
-    return TrainingStatus(running=slots.running, limit=slots.limit)
+    """How many live trainings run now, and how the last one ended (a stopped run tells the
+    step it stopped at)."""
+    return slots_of(request).status()

@@ -114,11 +114,13 @@ class ReportEvent(BaseModel):
 
 class DoneEvent(BaseModel):
     type: Literal["done"] = "done"
-    steps: int
+    steps: int = Field(description="steps taken")
+    total_steps: int
+    stopped: bool = Field(description="ended early because the client went away")
     seconds: float
     steps_per_second: float
-    train_acc: float
-    test_acc: float
+    train_acc: float | None = Field(description="None when stopped")
+    test_acc: float | None
 
 
 class ErrorEvent(BaseModel):
@@ -129,3 +131,6 @@ class ErrorEvent(BaseModel):
 class TrainingStatus(BaseModel):
     running: int = Field(description="live trainings running in this server process")
     limit: int
+    finished: int = Field(description="runs ended since the server started, all steps taken")
+    stopped: int = Field(description="runs ended early since the server started")
+    last: DoneEvent | None = Field(description="how the last run ended (without its pictures)")

@@ -43,9 +43,10 @@ from .training_results import (
     ReadyEvent,
     ReportEvent,
     StartEvent,
+    TrainingStatus,
     TrainRequest,
 )
-from .views import render_split, rounded, split_range
+from .views import render_split, split_range
 
 log = logging.getLogger("conv_explorer")
 
@@ -204,19 +205,24 @@ def _first_conv(net: Network) -> tuple[int, str] | None:
     return convs[0], "W1"
 
 
+def _exact(a: np.ndarray) -> list:
+    """Every float32 as it is (m and v of Adam can be 1e-9: no rounding to fixed digits)."""
+    return a.astype(np.float64).tolist()
+
+
 def _inspect(net: Network, s: Step, optimizer, k: int) -> Inspect:
     state_of = {"adam": ("m", "v"), "momentum": ("v",), "adagrad": ("h",), "sgd": ()}
     name = type(optimizer).__name__.lower()
-    state = {a: rounded(getattr(optimizer, a)["W1"][k], 7) for a in state_of.get(name, ())}
+    state = {a: _exact(getattr(optimizer, a)["W1"][k]) for a in state_of.get(name, ())}
     return Inspect(
         filter=k,
         step=s.step,
         optimizer=name,
         lr=s.lr,
-        W_before=rounded(s.before["W1"][k], 7),
-        dW=rounded(s.grads["W1"][k], 7),
+        W_before=_exact(s.before["W1"][k]),
+        dW=_exact(s.grads["W1"][k]),
         state=state,
-        W_after=rounded(net.params["W1"][k], 7),
+        W_after=_exact(net.params["W1"][k]),
     )
 
 
@@ -312,16 +318,19 @@ def run_events(plan: Plan, stop: threading.Event) -> Iterator[dict]:
                 yield report(s.step, losses, s.lr, started, s)
                 losses = []
             if stop.is_set():
-                return
+                break
     finally:
         steps.close()  # frees the gradient threads at once, also when stopped
     seconds = time.perf_counter() - started
+    stopped = stop.is_set()
     yield DoneEvent(
         steps=taken,
+        total_steps=plan.total_steps,
+        stopped=stopped,
         seconds=round(seconds, 3),
         steps_per_second=round(taken / max(seconds, 1e-9), 2),
-        train_acc=net.accuracy(x_eval, t_eval),
-        test_acc=net.accuracy(x_test, t_test),
+        train_acc=None if stopped else net.accuracy(x_eval, t_eval),
+        test_acc=None if stopped else net.accuracy(x_test, t_test),
     ).model_dump()
 
 
@@ -333,6 +342,17 @@ class TrainingSlots:
 
     def __init__(self, limit: int):
         self.limit, self.running, self._lock = limit, 0, threading.Lock()
+        self.finished, self.stopped, self.last = 0, 0, None
+
+    def status(self) -> TrainingStatus:
+        with self._lock:
+            return TrainingStatus(
+                running=self.running,
+                limit=self.limit,
+                finished=self.finished,
+                stopped=self.stopped,
+                last=self.last,
+            )
 
     def try_acquire(self) -> bool:
         with self._lock:
@@ -341,12 +361,19 @@ class TrainingSlots:
             self.running += 1
             return True
 
-    def release(self) -> None:
+    def release(self, outcome: dict | None = None) -> None:
+        """Free a slot; `outcome` (a done event) says how the run ended."""
         with self._lock:
             self.running -= 1
+            if outcome is not None and outcome.get("type") == "done":
+                self.last = DoneEvent(**outcome)
+                if outcome["stopped"]:
+                    self.stopped += 1
+                else:
+                    self.finished += 1
 
 
-async def ndjson_stream(plan: Plan, release: Callable[[], None]) -> AsyncIterator[bytes]:
+async def ndjson_stream(plan: Plan, release: Callable[[dict | None], None]) -> AsyncIterator[bytes]:
     """Run `plan` on a thread of its own and yield its events as NDJSON lines. When the
     response stops (the client went away, the server shuts down) the thread is told to stop;
     it does after the step in hand, then `release` frees the slot."""
@@ -361,23 +388,23 @@ async def ndjson_stream(plan: Plan, release: Callable[[], None]) -> AsyncIterato
             stop.set()
 
     def work() -> None:
+        event = None
         try:
-            for event in run_events(plan, stop):
-                if stop.is_set():
-                    break
-                emit(json.dumps(event, separators=(",", ":")).encode() + b"\n")
+            for event in run_events(plan, stop):  # after a stop: one last, unsent, done event
+                if not stop.is_set():
+                    emit(json.dumps(event, separators=(",", ":")).encode() + b"\n")
         except Exception as err:  # the client gets the reason, the log gets the trace
             log.exception("live training failed")
             emit(ErrorEvent(detail=f"training failed: {err}").model_dump_json().encode() + b"\n")
         finally:
-            release()
+            release(event)
             emit(None)
 
     thread = threading.Thread(target=work, name="live-training", daemon=True)
     try:
         thread.start()
     except BaseException:
-        release()
+        release(None)
         raise
     try:
         while (line := await queue.get()) is not None:

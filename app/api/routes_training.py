@@ -71,4 +71,4 @@ async def train_live(body: TrainRequest, request: Request):
 def train_status(request: Request):
     """How many live trainings run now, and how the last one ended (a stopped run tells the
     step it stopped at)."""
-    return slots_of(request).status()
+    return slots_of(request).status(settings_of(request))

@@ -134,3 +134,6 @@ class TrainingStatus(BaseModel):
     finished: int = Field(description="runs ended since the server started, all steps taken")
     stopped: int = Field(description="runs ended early since the server started")
     last: DoneEvent | None = Field(description="how the last run ended (without its pictures)")
+    data: DataSource = Field(description="what a run here trains on")
+    train_digits: int = Field(description="training digits in that set")
+    limits: dict[str, int] = Field(description="max_train_steps, max_train_size, max_train_batch")

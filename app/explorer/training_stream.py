@@ -344,7 +344,8 @@ class TrainingSlots:
         self.limit, self.running, self._lock = limit, 0, threading.Lock()
         self.finished, self.stopped, self.last = 0, 0, None
 
-    def status(self) -> TrainingStatus:
+    def status(self, settings: Settings) -> TrainingStatus:
+        source, path = data_source(settings)
         with self._lock:
             return TrainingStatus(
                 running=self.running,
@@ -352,6 +353,13 @@ class TrainingSlots:
                 finished=self.finished,
                 stopped=self.stopped,
                 last=self.last,
+                data=DataSource(source=source, dir=str(path)),
+                train_digits=_idx_count(path / FILES["train_labels"]),
+                limits={
+                    "max_train_steps": settings.max_train_steps,
+                    "max_train_size": settings.max_train_size,
+                    "max_train_batch": settings.max_train_batch,
+                },
             )
 
     def try_acquire(self) -> bool:

@@ -23,8 +23,16 @@ from app.imaging.errors import ImageInputError
 from app.model.storage import ModelFileError
 from app.settings import ROOT, Settings
 
-from . import routes_convolve, routes_digits, routes_info, routes_pages, routes_training
+from . import (
+    routes_backward,
+    routes_convolve,
+    routes_digits,
+    routes_info,
+    routes_pages,
+    routes_training,
+)
 from .limits import BodyLimitMiddleware, SecurityHeadersMiddleware
+from .routes_attribution import router as attribution_router
 
 log = logging.getLogger("conv_explorer")
 
@@ -103,7 +111,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def budget_error(_: Request, err: ComputeBudgetError):
         return _error(422, str(err))
 
-    for module in (routes_digits, routes_convolve, routes_info, routes_pages, routes_training):
+    for module in (
+        routes_digits,
+        routes_convolve,
+        routes_info,
+        routes_pages,
+        routes_training,
+        routes_backward,
+    ):
         app.include_router(module.router)
+    app.include_router(attribution_router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     return app

@@ -235,3 +235,107 @@ class Health(BaseModel):
     model: str = Field(description="the default model's id")
     model_sha256: str
     models: dict[str, str] = Field(description="every model's id and file SHA-256")
+
+
+# ---------------------------------------------------------------- backward (issue 10, items 6, 7)
+
+
+class LedgerEntry(BaseModel):
+    tap: list[int] = Field(description="[a, b]: where the pixel sits inside the window")
+    window: list[int] = Field(description="[oh, ow]: the output pixel whose window it is")
+    value: float = Field(
+        description="what that window sent back: sum over the FN filters of W[f, 0, a, b] * "
+        "dL/dout[f, oh, ow] (one entry of the column W^T dout that col2im scatters)"
+    )
+
+
+class PixelLedger(BaseModel):
+    pixel: list[int] = Field(examples=[[14, 14]], description="[row, col]")
+    gradient: float = Field(description="dL/dx at the pixel from the engine's backward pass")
+    total: float = Field(description="the sum of the entries: equals gradient (col2im's +=)")
+    windows: int = Field(examples=[25], description="how many windows read the pixel")
+    entries: list[LedgerEntry]
+
+
+class PoolRouting(BaseModel):
+    layer: str = Field(examples=["pool1"])
+    mode: str = Field(examples=["max"])
+    size: list[int]
+    stride: int
+    channels: int
+    channel: int = Field(description="the channel shown (default: the most gradient)")
+    input: list[list[float]] = Field(description="what the pool reads (the ReLU output)")
+    dout: list[list[float]] = Field(description="dL/d(pool output) of the channel")
+    din: list[list[float]] = Field(description="dL/d(pool input): non-zero only at winners")
+    din_png: str
+    winners: list[list[list[int]]] = Field(
+        description="per window [row, col] of the first maximum in row-major order"
+    )
+    tied: list[list[int]] = Field(description="[oh, ow] of windows whose maximum is reached twice")
+    tied_windows: int
+    tied_with_gradient: int = Field(description="tied windows with a maximum above 0")
+    tied_all_channels: int
+    windows_all_channels: int
+
+
+class Backward(BaseModel):
+    model: str = Field(examples=["simple-he"])
+    label: int = Field(description="the predicted class")
+    target: int = Field(description="the class the cross-entropy loss is taken against")
+    loss: float
+    layer: str = Field(examples=["conv1"])
+    filter: list[int] = Field(examples=[[5, 5]])
+    filters: int = Field(examples=[30])
+    stride: int
+    pad: int
+    gradient: list[list[float]] = Field(description="dL/dx, 28x28, from the engine")
+    range: list[float] = Field(description="[low <= 0, high >= 0] of the gradient's colours")
+    gradient_png: str
+    overlap: list[list[int]] = Field(
+        description="windows covering each pixel: col2im(im2col(ones)); 25 in the middle"
+    )
+    ledger: PixelLedger
+    pool: PoolRouting | None = Field(description="the first max pool; null without one")
+    input: InputImage
+
+
+class GradientEntry(BaseModel):
+    param: str = Field(examples=["x"], description="'x' for an input pixel, else W1, b1, ...")
+    index: list[int]
+    analytic: float
+    numeric: float = Field(description="(L(p + h) - L(p - h)) / 2h in float64")
+    relative_error: float = Field(description="|a - n| / max(|a|, |n|, floor)")
+    kink: bool = Field(
+        description="p + h or p - h changed a ReLU mask or a max-pool winner: the difference "
+        "straddles a kink, so this entry is left out of max_relative_error"
+    )
+
+
+class PoolTies(BaseModel):
+    layer: str = Field(examples=["pool1"])
+    windows: int = Field(description="pooling windows over all channels")
+    tied: int = Field(description="windows whose maximum is reached more than once")
+    tied_at_zero: int = Field(description="tied at 0 after ReLU: no gradient flows anyway")
+    tied_with_gradient: int = Field(description="tied above 0: a kink the check would hit")
+    smallest_gap: float | None = Field(
+        description="smallest gap between a window's two largest values, over windows above 0"
+    )
+
+
+class GradientCheck(BaseModel):
+    model: str = Field(examples=["simple-he"])
+    label: int
+    target: int
+    loss: float
+    dtype: str = Field(examples=["float64"])
+    step: float = Field(examples=[1e-5], description="h of the central difference")
+    jitter: float = Field(description="std of the seeded noise added to the input; 0 = none")
+    seed: int
+    floor: float = Field(description="smallest denominator of the relative error")
+    ties_before_jitter: list[PoolTies]
+    ties_after_jitter: list[PoolTies]
+    checked: int
+    kinks: int = Field(description="entries whose difference straddled a kink")
+    max_relative_error: float = Field(examples=[3.1e-9], description="over the smooth entries")
+    worst: GradientEntry
+    entries: list[GradientEntry]

@@ -53,7 +53,8 @@ def _relu_then_max_pool(arch: Architecture, i: int) -> bool:
 
 
 class Network:
-    def __init__(self, arch: Architecture, params: dict[str, np.ndarray]):
+    def __init__(self, arch: Architecture, params: dict[str, np.ndarray], dtype=np.float32):
+        """dtype float64 gives the slow, exact passes a gradient check needs."""
         shapes = arch.param_shapes()
         for name, shape in shapes.items():
             if name not in params:
@@ -63,7 +64,8 @@ class Network:
                     f"parameter {name} has shape {params[name].shape}, expected {shape}"
                 )
         self.arch = arch
-        self.params = {name: np.ascontiguousarray(params[name], np.float32) for name in shapes}
+        self.dtype = np.dtype(dtype)
+        self.params = {name: np.ascontiguousarray(params[name], self.dtype) for name in shapes}
         self._param_of = {i: k for i, k in arch.param_layers()}
         self._last_affine = max(i for i, layer in enumerate(arch.layers) if layer.kind == "affine")
 
@@ -110,7 +112,7 @@ class Network:
         return self._logits_and_features(x)[1]
 
     def _logits_and_features(self, x: np.ndarray):
-        x = np.asarray(x, np.float32)
+        x = np.asarray(x, self.dtype)
         features, i, last = None, 0, len(self.arch.layers) - 1
         while i < last:  # the softmax is left out: callers want logits
             if i == self._last_affine:
@@ -126,7 +128,7 @@ class Network:
 
     def trace(self, x: np.ndarray) -> list[Activation]:
         """Every layer's output, in the book's order, named conv1, relu1, pool1, ..., probs."""
-        x = np.asarray(x, np.float32)
+        x = np.asarray(x, self.dtype)
         out = []
         for i, name in enumerate(self.arch.names()):
             x = self._apply(i, x)
@@ -149,7 +151,7 @@ class Network:
     def forward(self, x: np.ndarray, rng: np.random.Generator | None = None):
         """The training pass -> (logits, caches). Dropout draws its masks from `rng`; without
         one it acts as at inference (a deterministic pass, e.g. for input gradients)."""
-        x = np.asarray(x, np.float32)
+        x = np.asarray(x, self.dtype)
         caches: list[tuple] = []
         i, last = 0, len(self.arch.layers) - 1
         while i < last:
@@ -214,4 +216,4 @@ class Network:
         """d(sum(dlogits * logits))/dx: the gradient of any linear read-out of the logits
         with respect to the input, through the engine's own backward pass."""
         _, caches = self.forward(x)
-        return self.backward(np.asarray(dlogits, np.float32), caches, need_dx=True)[1]
+        return self.backward(np.asarray(dlogits, self.dtype), caches, need_dx=True)[1]

@@ -13,6 +13,7 @@ from app.explorer.convolve import convolve_image
 from app.explorer.kernels import CLASSIC_KERNELS, custom_kernel, resolve_kernels
 from app.explorer.models import LoadedModel
 from app.explorer.results import Convolution, KernelInfo
+from app.explorer.variants import Variant, convolve_variant
 from app.imaging.cache import DecodedCache
 
 from .deps import ERRORS, chosen_model, image_body, run_work, settings_of
@@ -78,9 +79,17 @@ async def convolve(
     relu: bool = Query(False, description="apply ReLU to every response"),
     values: bool = Query(False, description="include the raw numbers of every map"),
     max_side: int = Query(256, ge=8, le=1024, description="downscale the longer side to this"),
+    dilation: int = Query(1, ge=1, le=8, description="taps D pixels apart (1: the chapter's)"),
+    groups: int = Query(1, ge=1, le=3, description="split C into G groups; rgb + 3: depthwise"),
+    padding: Literal["zero", "reflect", "circular"] = Query("zero", description="pad values"),
+    flip: bool = Query(False, description="turn the kernel 180 degrees: true convolution"),
+    transposed: bool = Query(
+        False, description="add each map's transposed convolution (conv's backward w.r.t. x)"
+    ),
+    code: bool = Query(False, description="include NumPy and PyTorch programs for the maps"),
 ):
     """Each response map as a PNG with its value range and output shape from the formula
-    OH = (H + 2P - FH) / S + 1 (floor when not exact, flagged per map)."""
+    OH = (H + 2P - D(FH - 1) - 1) / S + 1 (floor when not exact, flagged per map)."""
     settings = settings_of(request)
     _check_limit("stride", stride, settings.max_stride)
     _check_limit("pad", pad, settings.max_pad)
@@ -100,7 +109,11 @@ async def convolve(
             chosen.append(extra)
         if not chosen:
             raise HTTPException(422, "no kernels: name some in 'kernels' or send a 'kernel'")
-        return convolve_image(image, chosen, stride, pad, relu, values, settings.max_convolve_macs)
+        budget = settings.max_convolve_macs
+        variant = Variant(dilation, groups, padding, flip, transposed)
+        if variant.is_plain and not code:
+            return convolve_image(image, chosen, stride, pad, relu, values, budget)
+        return convolve_variant(image, chosen, stride, pad, variant, relu, values, budget, code)
 
     return await run_work(request, work)
 

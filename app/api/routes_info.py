@@ -101,7 +101,12 @@ def conv_output_size(
     FW: int = Query(5, ge=1, le=10_000, description="filter width"),
     P: int = Query(0, ge=0, le=10_000, description="padding"),
     S: int = Query(1, ge=1, le=10_000, description="stride"),
+    D: int = Query(1, ge=1, le=1_000, description="dilation: filter taps D pixels apart"),
+    transposed: bool = Query(False, description="the transposed convolution's output size"),
+    output_padding: int = Query(0, ge=0, le=10_000, description="transposed only; below S"),
 ):
     """When (H + 2P - FH) is not divisible by S the floor is returned and `exact` is false
-    (the last partial window is dropped). A filter larger than the padded input is a 422."""
-    return output_size(H, W, FH, FW, P, S)
+    (the last partial window is dropped). A filter larger than the padded input is a 422.
+    Dilation puts D(FH - 1) + 1 in FH's place; transposed gives (H - 1)S - 2P + D(FH - 1) + 1
+    + output_padding, taking H, W as the transposed convolution's input."""
+    return output_size(H, W, FH, FW, P, S, D, transposed, output_padding)

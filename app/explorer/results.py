@@ -126,6 +126,11 @@ class ResponseMap(BaseModel):
     values: list[list[float]] | None = None
 
 
+class CodeSnippets(BaseModel):
+    numpy: str = Field(description="a NumPy program whose `maps` (and `transposed`) are shown")
+    pytorch: str = Field(description="the same with torch.nn.functional")
+
+
 class Convolution(BaseModel):
     input_shape: list[int] = Field(description="(C, H, W) after any downscaling")
     input_png: str
@@ -135,6 +140,23 @@ class Convolution(BaseModel):
     scale: str = Field(examples=["gray"], description="the one colour scale of every map")
     scale_rule: str = Field(description="how each map is put on that scale, in words")
     maps: list[ResponseMap]
+    # the variants (issue 10 item 8); the chapter's convolution when left at their defaults
+    dilation: int = 1
+    groups: int = 1
+    padding: str = Field("zero", description="zero, reflect or circular")
+    flip: bool = Field(False, description="kernel turned 180 degrees: true convolution")
+    effective_filter: list[int] | None = Field(
+        None, description="[D(FH - 1) + 1, D(FW - 1) + 1]: the pixels a dilated filter covers"
+    )
+    transposed_maps: list[ResponseMap] | None = Field(
+        None,
+        description="per kernel, the transposed convolution of the map shown: conv's backward "
+        "with respect to its input (col2im of W^T y), input-sized, mean over channels",
+    )
+    code: CodeSnippets | None = Field(None, description="with code=true: programs for the maps")
+    input_values: list[list[list[float]]] | None = Field(
+        None, description="with code=true and values=true: (C, H, W) as convolved"
+    )
 
 
 class KernelInfo(BaseModel):

@@ -20,9 +20,9 @@ from .results import GradientCheck, GradientEntry, PoolTies
 
 STEP = 1e-5  # h of (f(x + h) - f(x - h)) / 2h
 JITTER = 1e-3  # std of the tie-breaking noise added to the input (a 255th of a gray level is 4e-3)
-# relative error = |analytic - numeric| / max(|analytic|, |numeric|, FLOOR). Below FLOOR a
-# gradient is compared absolutely: the loss's own float64 rounding, about 1e-16 L / h, is a
-# sizeable part of a gradient of 1e-7, whatever the backward pass does.
+# relative error = |analytic - numeric| / max(|analytic|, |numeric|, floor), floor = FLOOR *
+# max(1, L). Below the floor a gradient is compared absolutely: the loss's own float64 rounding,
+# about 1e-16 L / h, is a sizeable part of a gradient of 1e-10, whatever the backward pass does.
 FLOOR = 1e-4
 
 
@@ -51,8 +51,8 @@ def count_ties(net: Network, x: np.ndarray) -> list[PoolTies]:
     return found
 
 
-def _relative(a: float, n: float) -> float:
-    return abs(a - n) / max(abs(a), abs(n), FLOOR)
+def _relative(a: float, n: float, floor: float) -> float:
+    return abs(a - n) / max(abs(a), abs(n), floor)
 
 
 def gradient_check(
@@ -81,6 +81,7 @@ def gradient_check(
     t = np.array([target])
     loss, dlogits = loss_gradient(logits, target)
     grads, dx = net.backward(dlogits, caches, need_dx=True)
+    floor = FLOOR * max(1.0, abs(loss))
 
     def pattern() -> bytes:
         """Which side of every kink the pass is on: ReLU masks and max-pool winners."""
@@ -104,14 +105,16 @@ def gradient_check(
     for k in flat:
         index = (0, 0, *np.unravel_index(int(k), x.shape[2:]))
         entries.append(
-            _entry("x", [int(v) for v in index[2:]], float(dx[index]), *numeric(x, index))
+            _entry("x", [int(v) for v in index[2:]], float(dx[index]), *numeric(x, index), floor)
         )
     names = sorted(net.params, key=lambda s: (int(s[1:]), s[0]))  # W1, b1, W2, b2, ...
     for k in range(weights):
         name = names[k % len(names)]
         p = net.params[name]
         index = tuple(int(v) for v in np.unravel_index(int(rng.integers(p.size)), p.shape))
-        entries.append(_entry(name, list(index), float(grads[name][index]), *numeric(p, index)))
+        entries.append(
+            _entry(name, list(index), float(grads[name][index]), *numeric(p, index), floor)
+        )
     smooth = [e for e in entries if not e.kink] or entries
     worst = max(smooth, key=lambda e: e.relative_error)
     return GradientCheck(
@@ -123,7 +126,7 @@ def gradient_check(
         step=STEP,
         jitter=JITTER if jitter else 0.0,
         seed=seed,
-        floor=FLOOR,
+        floor=floor,
         ties_before_jitter=ties_before,
         ties_after_jitter=ties_after,
         checked=len(entries),
@@ -134,13 +137,13 @@ def gradient_check(
     )
 
 
-def _entry(param: str, index: list, analytic: float, numeric: float, kink: bool):
+def _entry(param: str, index: list, analytic: float, numeric: float, kink: bool, floor: float):
     return GradientEntry(
         param=param,
         index=index,
         analytic=analytic,
         numeric=numeric,
-        relative_error=_relative(analytic, numeric),
+        relative_error=_relative(analytic, numeric, floor),
         kink=kink,
     )
 

@@ -353,7 +353,7 @@ class GradientCheck(BaseModel):
     step: float = Field(examples=[1e-5], description="h of the central difference")
     jitter: float = Field(description="std of the seeded noise added to the input; 0 = none")
     seed: int
-    floor: float = Field(description="smallest denominator of the relative error")
+    floor: float = Field(description="smallest denominator of the relative error: 1e-4 max(1, L)")
     ties_before_jitter: list[PoolTies]
     ties_after_jitter: list[PoolTies]
     checked: int

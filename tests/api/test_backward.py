@@ -125,3 +125,13 @@ def test_the_documented_examples_are_the_apps_own_answers(client, name):
     spec = client.get("/openapi.json").json()["paths"][path]["post"]
     documented = spec["responses"]["200"]["content"]["application/json"]["example"]
     assert documented == EXAMPLES[name]["response"]
+
+
+@pytest.mark.parametrize("target", range(10))
+def test_every_class_of_the_loss_checks_to_1e_6_however_large_the_loss(client, target):
+    got = client.post(
+        f"/api/gradient-check?model=simple-he&target={target}&seed={target}",
+        json={"pixels": _digit()},
+    ).json()
+    assert got["max_relative_error"] <= 1e-6, got["worst"]
+    assert got["kinks"] <= 4

@@ -1,0 +1,137 @@
+"""The Variants and Backward views (issue 10): the numbers on screen are the API's."""
+
+from __future__ import annotations
+
+import json
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.views.ui import TIMEOUT, example, shown
+
+
+def sci(x: float) -> str:
+    """A number as backward.js writes it: toExponential(2) with a real minus sign."""
+    if x == 0:
+        return "0"
+    mantissa, exponent = f"{x:.2e}".split("e")
+    return f"{mantissa}e{int(exponent)}".replace("-", "\u2212")
+
+
+def _again(api, request) -> dict:
+    """The request the page made, sent again by the test: the API's own answer."""
+    r = api.post(
+        request.url, content=request.post_data, headers={"content-type": "application/json"}
+    )
+    r.raise_for_status()
+    return r.json()
+
+
+def test_backward_ledger_sums_to_the_engines_gradient_as_the_api_says(laptop: Page, api):
+    page = laptop
+    with page.expect_response(lambda r: "/api/backward" in r.url, timeout=TIMEOUT) as resp:
+        example(page, 3)
+    expect(page.locator("#bw-total")).to_be_visible(timeout=TIMEOUT)
+    answer = _again(api, resp.value.request)
+    assert answer == resp.value.json()
+    ledger = answer["ledger"]
+    expect(page.locator("#bw-total")).to_have_text(sci(ledger["total"]))
+    expect(page.locator("#bw-dx")).to_have_text(sci(ledger["gradient"]))
+    rows = page.locator("#bw-ledger tbody tr")
+    expect(rows).to_have_count(ledger["windows"])
+    for k in (0, ledger["windows"] - 1):
+        expect(rows.nth(k).locator("td").nth(2)).to_have_text(sci(ledger["entries"][k]["value"]))
+    r, c = ledger["pixel"]
+    expect(page.locator("#bw-overlap-note")).to_contain_text(
+        f"read by {answer['overlap'][r][c]} of"
+    )
+    pool = answer["pool"]
+    expect(page.locator("#bw-pool-tied")).to_contain_text(
+        f"Tied windows in channel {pool['channel']}: {pool['tied_windows']} "
+        f"({pool['tied_with_gradient']} with a maximum above 0)"
+    )
+
+    # click the pixel (25, 1) of the gradient picture: 3 window rows x 2 window columns read it
+    page.locator("#bw-gradient").evaluate("el => el.scrollIntoView({block: 'center'})")
+    box = page.locator("#bw-gradient").bounding_box()
+    with page.expect_response(lambda r: "/api/backward" in r.url and "row=25" in r.url) as clicked:
+        page.mouse.click(box["x"] + 1.5 * box["width"] / 28, box["y"] + 25.5 * box["height"] / 28)
+    again = _again(api, clicked.value.request)
+    assert again["ledger"]["pixel"] == [25, 1] and again["ledger"]["windows"] == 6
+    expect(page.locator("#bw-ledger tbody tr")).to_have_count(6)
+    expect(page.locator("#bw-total")).to_have_text(sci(again["ledger"]["total"]))
+
+
+def test_gradient_check_shows_the_apis_largest_relative_error(laptop: Page, api):
+    page = laptop
+    example(page, 7)
+    expect(page.locator("#bw-check")).to_be_enabled(timeout=TIMEOUT)
+    with page.expect_response(lambda r: "/api/gradient-check" in r.url, timeout=TIMEOUT) as resp:
+        page.click("#bw-check")
+    answer = _again(api, resp.value.request)
+    assert answer["max_relative_error"] <= 1e-6, (answer["worst"], answer["target"], answer["loss"])
+    expect(page.locator("#bw-max-error")).to_have_text(sci(answer["max_relative_error"]))
+    expect(page.locator("#bw-check-table tbody tr")).to_have_count(answer["checked"])
+    before = answer["ties_before_jitter"][0]
+    expect(page.locator("#bw-ties")).to_contain_text(
+        f"{before['tied']} tied of {before['windows']}"
+    )
+
+
+def test_variant_maps_on_the_digit_show_the_apis_shapes_ranges_and_code(laptop: Page, api):
+    page = laptop
+    example(page, 2)
+    form = page.locator("#var-controls")
+    expect(form.locator('input[value="digit"]')).to_be_checked(timeout=TIMEOUT)
+    form.locator('select[name="kernel"]').select_option("emboss")
+    form.locator('input[name="pad"]').fill("2")
+    form.locator('input[value="reflect"]').check()
+    with page.expect_response(
+        lambda r: "/api/convolve" in r.url and "dilation=2" in r.url and "pad=2" in r.url
+    ) as resp:
+        form.locator('input[name="dilation"]').fill("2")
+        form.locator('input[name="dilation"]').dispatch_event("change")
+    answer = _again(api, resp.value.request)
+    assert answer["padding"] == "reflect" and answer["dilation"] == 2
+    m = answer["maps"][0]
+    assert m["shape"] == [28, 28]  # (28 + 2*2 - 5) / 1 + 1: a 3x3 filter dilated by 2 covers 5
+    fig = page.locator("#var-maps figure")
+    expect(fig).to_have_count(1)
+    expect(fig.locator(".var-shape")).to_have_text(" 28×28")
+    expect(fig.locator(".var-range")).to_have_text(
+        f"{shown(m['range'][0])} … {shown(m['range'][1])}"
+    )
+    expect(page.locator("#var-oh")).to_have_text("28×28")
+    expect(page.locator("#var-code-text")).to_have_text(answer["code"]["numpy"])
+    body = json.loads(resp.value.request.post_data)
+    assert len(body["pixels"]) == 28  # the digit itself, as /api/explore gave it
+
+    with page.expect_response(
+        lambda r: "/api/convolve" in r.url and "transposed=true" in r.url
+    ) as t:
+        form.locator('input[value="zero"]').check()
+        form.locator('input[name="transposed"]').check()
+    back = _again(api, t.value.request)["transposed_maps"][0]
+    figure = page.locator("#var-transposed figure")
+    expect(figure).to_have_count(1)
+    expect(figure.locator(".var-shape")).to_have_text(" 28×28")
+    expect(figure.locator(".var-range")).to_have_text(
+        f"{shown(back['range'][0])} … {shown(back['range'][1])}"
+    )
+
+
+def test_depthwise_on_the_rgb_sample_gives_one_map_per_channel(laptop: Page, api):
+    page = laptop
+    form = page.locator("#var-controls")
+    expect(page.locator("#var-maps figure")).to_have_count(1, timeout=TIMEOUT)  # the sample
+    with page.expect_response(lambda r: "/api/convolve" in r.url and "groups=3" in r.url) as resp:
+        form.locator('input[name="groups"][value="3"]').check()
+    answer = _again(api, resp.value.request)
+    names = [m["name"] for m in answer["maps"]]
+    assert names == ["sobel_x/g0", "sobel_x/g1", "sobel_x/g2"]
+    figures = page.locator("#var-maps figure")
+    expect(figures).to_have_count(3)
+    for k, m in enumerate(answer["maps"]):
+        expect(figures.nth(k).locator("b")).to_have_text(m["name"])
+        expect(figures.nth(k).locator(".var-range")).to_have_text(
+            f"{shown(m['range'][0])} … {shown(m['range'][1])}"
+        )

@@ -1,8 +1,10 @@
 """Live training: a small run of a zoo network, streamed as it learns, one JSON event a line.
 
-The stream is the job. The training runs on its own thread and hands events to the response;
-when the client goes away the response stops reading and the thread stops after the step in
-hand, so nothing outlives the request and any worker of any server can take any run. Steps
+The stream is the job. The training runs in a process forked for it (its own GIL, so the
+server's requests never queue behind its Python; niced, so they get the CPU first) and hands
+events to the response through a pipe; when the client goes away the process is killed, so
+nothing outlives the request and any worker of any server can take any run. Without fork it
+runs on a thread, which stops after the step in hand. Steps
 come from the same generator as `conv-explorer train` (app/model/train.py), so the `replay`
 command in the `ready` event repeats the run's losses bit for bit.
 """
@@ -16,6 +18,7 @@ import logging
 import math
 import os
 import shlex
+import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -244,10 +247,9 @@ def _accuracy_and_loss(net: Network, x: np.ndarray, t: np.ndarray) -> tuple[floa
     return float((logits.argmax(1) == t).mean()), float(L.softmax_cross_entropy(logits, t)[0])
 
 
-def run_events(plan: Plan, stop: threading.Event) -> Iterator[dict]:
-    """The run as events (JSON-ready dicts). Checks `stop` before every step."""
+def start_event(plan: Plan) -> dict:
     req, cfg = plan.request, plan.cfg
-    yield StartEvent(
+    return StartEvent(
         data=DataSource(source=plan.source, dir=str(plan.data_dir)),
         config={
             "arch": req.arch,
@@ -259,7 +261,17 @@ def run_events(plan: Plan, stop: threading.Event) -> Iterator[dict]:
         },
         limits={"total_steps": plan.total_steps, "train_size": plan.train_size},
     ).model_dump()
-    data = load_data(plan.data_dir)
+
+
+def run_events(
+    plan: Plan, stop: threading.Event, data: Mnist | None = None, start: bool = True
+) -> Iterator[dict]:
+    """The run as events (JSON-ready dicts). Checks `stop` before every step. `data`: the
+    MNIST set if already loaded; `start`: whether to begin with the start event."""
+    req, cfg = plan.request, plan.cfg
+    if start:
+        yield start_event(plan)
+    data = data if data is not None else load_data(plan.data_dir)
     x_train, t_train = data.train_images[: plan.train_size], data.train_labels[: plan.train_size]
     size = eval_size(plan)
     x_eval, t_eval = x_train[:size], t_train[:size]
@@ -409,42 +421,126 @@ class TrainingSlots:
                     self.finished += 1
 
 
+def line(event: dict) -> bytes:
+    return json.dumps(event, separators=(",", ":")).encode() + b"\n"
+
+
+class Job:
+    """One run's worker: a forked process where the OS has fork (each run its own GIL, niced
+    as a whole, killed at once when its client goes), else a thread that stops between steps.
+    Either way `emit` gets the NDJSON lines and `release` the outcome once the work is over."""
+
+    def __init__(self, plan: Plan, emit: Callable, release: Callable[[dict | None], None]):
+        self.plan, self.emit, self.release = plan, emit, release
+        self.stop, self.pid, self._lock = threading.Event(), None, threading.Lock()
+
+    def start(self) -> None:
+        target = self._in_process if hasattr(os, "fork") else self._in_thread
+        threading.Thread(target=target, name="live-training", daemon=True).start()
+
+    def cancel(self) -> None:
+        """The client is gone: stop now."""
+        with self._lock:
+            self.stop.set()
+            if self.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+
+    def _send(self, raw: bytes) -> None:
+        if not self.stop.is_set():
+            self.emit(raw)
+
+    def _failed(self, err: BaseException) -> None:
+        log.exception("live training failed", exc_info=err)
+        self._send(line(ErrorEvent(detail=f"training failed: {err}").model_dump()))
+
+    def _in_thread(self) -> None:
+        event = None
+        try:
+            _be_nice()
+            for event in run_events(self.plan, self.stop):  # after a stop: one unsent done
+                self._send(line(event))
+        except Exception as err:  # the client gets the reason, the log gets the trace
+            self._failed(err)
+        finally:
+            self.release(event)
+            self.emit(None)
+
+    def _in_process(self) -> None:
+        plan, outcome, last_step, started = self.plan, None, 0, time.perf_counter()
+        try:
+            self._send(line(start_event(plan)))  # at once, before the data is read
+            data = load_data(plan.data_dir)  # here, so the child never waits on a lock
+            read, write = os.pipe()
+            with self._lock:
+                if self.stop.is_set():
+                    os.close(read)
+                    os.close(write)
+                    return
+                self.pid = os.fork()
+            if self.pid == 0:  # the child: train, write the events, exit without cleanup
+                code = 1
+                try:
+                    # keep only the pipe: no copy of the server's sockets outlives the server
+                    os.closerange(3, write)
+                    os.closerange(write + 1, os.sysconf("SC_OPEN_MAX"))
+                    os.nice(NICE)
+                    with os.fdopen(write, "wb", buffering=0) as out:
+                        for event in run_events(plan, threading.Event(), data, start=False):
+                            out.write(line(event))
+                    code = 0
+                finally:
+                    os._exit(code)
+            os.close(write)
+            with os.fdopen(read, "rb") as events:
+                for raw in events:
+                    if raw.startswith(b'{"type":"report","step":'):
+                        last_step = int(raw[24 : raw.index(b",", 24)])
+                    elif raw.startswith(b'{"type":"done"'):
+                        outcome = json.loads(raw)
+                    self._send(raw)
+            os.waitpid(self.pid, 0)
+            if outcome is None and self.stop.is_set():
+                seconds = time.perf_counter() - started
+                outcome = DoneEvent(
+                    steps=last_step,
+                    total_steps=plan.total_steps,
+                    stopped=True,
+                    seconds=round(seconds, 3),
+                    steps_per_second=round(last_step / max(seconds, 1e-9), 2),
+                    train_acc=None,
+                    test_acc=None,
+                ).model_dump()
+            elif outcome is None:
+                raise RuntimeError("the training process ended before its last step")
+        except Exception as err:
+            self._failed(err)
+        finally:
+            self.release(outcome)
+            self.emit(None)
+
+
 async def ndjson_stream(plan: Plan, release: Callable[[dict | None], None]) -> AsyncIterator[bytes]:
-    """Run `plan` on a thread of its own and yield its events as NDJSON lines. When the
-    response stops (the client went away, the server shuts down) the thread is told to stop;
-    it does after the step in hand, then `release` frees the slot."""
+    """Run `plan` as a Job and yield its events as NDJSON lines. When the response stops (the
+    client went away, the server shuts down) the job is cancelled, then `release` frees the
+    slot."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
-    stop = threading.Event()
 
     def emit(item) -> None:
         try:
             loop.call_soon_threadsafe(queue.put_nowait, item)
         except RuntimeError:  # the event loop is gone: nobody is listening
-            stop.set()
+            job.cancel()
 
-    def work() -> None:
-        event = None
-        try:
-            _be_nice()
-            for event in run_events(plan, stop):  # after a stop: one last, unsent, done event
-                if not stop.is_set():
-                    emit(json.dumps(event, separators=(",", ":")).encode() + b"\n")
-        except Exception as err:  # the client gets the reason, the log gets the trace
-            log.exception("live training failed")
-            emit(ErrorEvent(detail=f"training failed: {err}").model_dump_json().encode() + b"\n")
-        finally:
-            release(event)
-            emit(None)
-
-    thread = threading.Thread(target=work, name="live-training", daemon=True)
+    job = Job(plan, emit, release)
     try:
-        thread.start()
+        job.start()
     except BaseException:
         release(None)
         raise
     try:
-        while (line := await queue.get()) is not None:
-            yield line
+        while (raw := await queue.get()) is not None:
+            yield raw
     finally:
-        stop.set()
+        job.cancel()

@@ -2,6 +2,8 @@
 // current digit (a drawing or an uploaded file) through /api/explore and hands out the result.
 
 import { getOnce, latestOnly, postFile, postJSON } from "./api.js";
+import { createSwitcher } from "./switcher.js";
+import { layerNamed, modelQuery, subscribe, withModel } from "./model.js";
 import { $, showError } from "./dom.js";
 import { createPad } from "./draw.js";
 import { createFilters } from "./filters.js";
@@ -17,17 +19,18 @@ const THROTTLE_MS = 120; // while a stroke grows, look at it this often (one req
 
 const drawSection = $("#draw");
 const digitError = $("#digit-error");
-// The first conv layer sees one gray channel: each filter as its FH x FW plane and its picture.
-const plane = (bank) => bank && { ...bank, filters: bank.filters.map((f) => ({ ...f, weights: f.weights[0], png: f.channels[0] })) };
-const filters = getOnce("/api/filters").then((d) => ({ ...d, learned: plane(d.learned), initial: plane(d.initial) }));
+// The filters of one conv layer of the chosen model (cached per model and layer).
+const filtersOf = (layer) => getOnce(withModel("/api/filters", { layer }));
 
 const prediction = createPrediction($("#draw"));
 const pixel = createPixel($("#pixel"));
 let current = null; // the last /api/explore result shown
-const maps = createMaps($("#inside"), filters, (sel) => {
+const maps = createMaps($("#inside"), filtersOf, (at) => {
   const result = current;
+  if (!result || !at) return;
+  const name = result.stages[at.index].name;
   // a failed /api/filters is reported in the Filters section; here there is then no sum to show
-  filters.then((f) => result === current && pixel.show(result, f.learned, sel), () => {});
+  filtersOf(name).then((f) => result === current && pixel.show(result, f.learned, layerNamed(name), at), () => {});
 });
 
 let source = null; // { image: dataURL } from the pad, or { file, url } from the photo section
@@ -37,13 +40,13 @@ const explorer = latestOnly(
   ({ src, options }) => {
     // While a stroke grows only the pictures are needed; the numbers (5x the bytes) come with
     // the request made when the stroke ends.
-    const query = { ...options, values: !src.live };
+    const query = { ...options, ...modelQuery(), values: !src.live };
     return src.file ? postFile("/api/explore", src.file, query) : postJSON("/api/explore", { image: src.image }, query);
   },
   {
     onBusy: () => updateBusy(),
-    onResult: (result, { src }) => {
-      if (!source) return; // cleared while the request ran
+    onResult: (result, { src, model }) => {
+      if (!source || model !== modelQuery().model) return; // cleared, or another model chosen, while it ran
       showError(digitError, null);
       current = result;
       $("#pred-source").textContent = src.file ? `from ${src.file.name}` : "from your drawing";
@@ -61,7 +64,7 @@ function updateBusy() {
 
 function look() {
   if (!source) return;
-  explorer.schedule({ src: source, options: strip.options() });
+  explorer.schedule({ src: source, options: strip.options(), model: modelQuery().model });
   updateBusy();
 }
 
@@ -110,7 +113,10 @@ createUpload($("#photo"), (file) => {
   look();
   $("#draw").scrollIntoView({ behavior: "smooth", block: "start" });
 });
-createFilters($("#filters"), filters);
+createFilters($("#filters"));
+createSwitcher($("#model-bar"));
+// another model: the same drawing or picture through it
+subscribe(() => look());
 createPlayground($("#size"));
 createTraining($("#training"));
 reset();

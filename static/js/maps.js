@@ -1,22 +1,46 @@
-// Inside the network: the 30 maps of one stage in a grid with its legend, an inspector that
-// enlarges one map beside its filter (pick a pixel there, see what it is), the hidden units and
-// the output.
+// Inside the network: the chosen model's layers as a row of chips, the maps of one stage (any
+// conv, ReLU or pool stage the model has) in a grid with its legend, an inspector that enlarges
+// one map beside its filter (pick a pixel there, see what it is), the flat layers and the output.
+// Every size and name comes from the model (GET /api/models) and the answer of /api/explore.
 
 import { legend } from "./colors.js";
+import { poolPixel, traceToConv } from "./convmath.js";
 import { $, fmt, h, matrixTable, percent, rovingGrid } from "./dom.js";
+import { subscribe } from "./model.js";
 
-const STAGE_WORDS = { conv: "convolution", relu: "after ReLU", pool: "after max pooling" };
+const times = (shape) => shape.join("×");
+/** replaceChildren without the nulls of optional parts (the DOM would print "null"). */
+const fill = (el, ...kids) => el.replaceChildren(...kids.filter(Boolean));
+const KIND_WORDS = { conv: "convolution", relu: "after ReLU", pool: "after pooling" };
+
+/** One chip per layer: what it is, its settings and the shape it makes. */
+function chip(layer, prev) {
+  const out = times(layer.output_shape);
+  const parts = {
+    input: () => [out],
+    conv: () => [`${layer.filters} filters ${times(layer.size)}, stride ${layer.stride}, pad ${layer.pad} → ${out}`],
+    relu: () => [],
+    pool: () => [`${layer.mode} ${times(layer.size)}, stride ${layer.stride} → ${out}`],
+    affine: () => [`${prev.output_shape.reduce((a, b) => a * b, 1)} → ${out}`],
+    dropout: () => [`rate ${layer.rate}`],
+    softmax: () => [],
+  }[layer.kind];
+  return h("li", { dataset: { name: layer.name, kind: layer.kind } }, h("b", { text: layer.name }), ...(parts ? parts() : []).map((t) => ` ${t}`));
+}
 
 /**
  * @param root     section#inside
- * @param filters  promise of GET /api/filters
- * @param onSelect({k, i, j}) the chosen filter and conv-map pixel, whenever either changes
+ * @param filtersOf(layerName) promise of GET /api/filters for that conv layer of the chosen model
+ * @param onSelect({index, k, i, j} | null) the conv pixel behind the chosen pixel, whenever it changes
  */
-export function createMaps(root, filters, onSelect) {
+export function createMaps(root, filtersOf, onSelect) {
+  const flow = $("#flow", root);
   const grid = $("#map-grid", root);
+  const tabs = $("#stage-tabs", root);
   const stageTitle = $("#stage-title", root);
   const stageLegend = $("#stage-legend", root);
-  const radios = [...root.querySelectorAll('input[name="stage"]')];
+  const noMaps = $("#no-maps", root);
+  const flat = $("#flat-layers", root);
   const inspect = {
     title: $("#inspect-title", root),
     filter: $("#inspect-filter", root),
@@ -39,58 +63,97 @@ export function createMaps(root, filters, onSelect) {
   };
   const logits = $("#logits", root);
 
+  let model = null;
   let result = null;
-  let stage = "conv";
-  let shown = 0; // filter in the inspector (hover preview or selection)
-  const sel = { k: 0, i: 0, j: 0, chosen: false }; // chosen: the user picked a pixel
-  let bank = null;
-  filters.then((f) => {
-    bank = f.learned;
-    renderInspector();
-  }, () => {});
+  let at = 0; // index of the shown stage in result.stages
+  let shown = 0; // map in the inspector (hover preview or selection)
+  const sel = { k: 0, i: 0, j: 0, chosen: false }; // a pixel of the shown stage; chosen: the user picked it
+  let bank = null; // the learned filters of the conv layer behind the shown stage
 
   const roving = rovingGrid(grid, ".map-tile");
-  // the first map stage of each kind (conv, relu, pool): the radios' three views of one block
-  const stageOf = (kind) => result && result.stages.find((s) => s.kind === kind);
-  const KINDS = ["conv", "relu", "pool"];
+  const stage = () => result && result.stages[at];
+  const layerOf = (s) => model.layers.find((l) => l.index === s.layer);
+  /** The conv stage at or before stage `idx`: the filters behind its maps. */
+  const convBehind = (idx) => {
+    for (let a = idx; a >= 0; a--) if (result.stages[a].kind === "conv") return a;
+    return null;
+  };
+  /** The stages that show the same channel k: its conv, then the ReLU / pool up to the next conv. */
+  function block(idx) {
+    const start = convBehind(idx) ?? 0;
+    const out = [result.stages[start]];
+    for (let a = start + 1; a < result.stages.length && result.stages[a].kind !== "conv"; a++) {
+      if (result.stages[a].shape[0] !== out[0].shape[0]) break;
+      out.push(result.stages[a]);
+    }
+    return out;
+  }
 
-  radios.forEach((r) =>
-    r.addEventListener("change", () => {
-      if (!r.checked) return;
-      stage = r.value;
-      renderGrid();
-      renderInspector();
-    }),
-  );
+  subscribe((m) => {
+    model = m;
+    flow.replaceChildren(...m.layers.map((l, n) => chip(l, m.layers[n - 1])));
+    flow.setAttribute("aria-label", `Layers of ${m.id}, input to output`);
+    result = null;
+    at = 0;
+    sel.chosen = false;
+    sel.k = shown = 0;
+    tabs.replaceChildren();
+    grid.replaceChildren();
+  });
 
-  // ---- the grid of 30 maps
+  // ---- the stage chooser: one radio per map stage of the model
+  function renderTabs() {
+    const names = result.stages.map((s) => s.name);
+    if ([...tabs.querySelectorAll("input")].map((r) => r.value).join() !== names.join()) {
+      tabs.replaceChildren(
+        ...result.stages.map((s, n) =>
+          h("label", { title: s.title }, h("input", { type: "radio", name: "stage", value: s.name, checked: n === at }), h("span", { text: s.name })),
+        ),
+      );
+    }
+    tabs.querySelectorAll("input").forEach((r, n) => (r.checked = n === at));
+  }
+  tabs.addEventListener("change", (e) => {
+    const idx = result.stages.findIndex((s) => s.name === e.target.value);
+    if (idx < 0) return;
+    const [, h0, w0] = stage().shape;
+    at = idx;
+    const [n, h1, w1] = stage().shape;
+    // keep the same channel and place, as far as this stage has them
+    sel.k = shown = Math.min(sel.k, n - 1);
+    sel.i = Math.min(h1 - 1, Math.floor((sel.i * h1) / h0));
+    sel.j = Math.min(w1 - 1, Math.floor((sel.j * w1) / w0));
+    renderGrid();
+    loadBank().then(renderInspector);
+    onSelect(target());
+  });
+
+  // ---- the grid of maps
   function renderGrid() {
-    const s = stageOf(stage);
-    if (!s) return;
+    const s = stage();
     const [n, mh, mw] = s.shape;
     stageTitle.textContent = `${s.title} — ${n} maps of ${mh}×${mw}, values from ${fmt(s.min)} to ${fmt(s.max)}`;
     const rule =
       s.range[0] < 0
         ? `Each sign has its own end: the darkest purple is ${fmt(s.range[0], 2)}, the darkest orange ${fmt(s.range[1], 2)}.`
         : `Values ≥ 0 in the conv map's orange: only the purple (the negatives) is gone.`;
-    stageLegend.replaceChildren(legend({ scale: s.scale, range: s.range, label: `${stage} value`, rule }));
-    grid.setAttribute("aria-label", `${n} feature maps ${STAGE_WORDS[stage]}; choose one to enlarge it`);
-    if (grid.children.length !== s.maps.length) {
+    stageLegend.replaceChildren(legend({ scale: s.scale, range: s.range, label: `${s.name} value`, rule }));
+    grid.setAttribute("aria-label", `${n} feature maps of ${s.name}, ${KIND_WORDS[s.kind] || s.kind}; choose one to enlarge it`);
+    grid.classList.toggle("many", n > 32);
+    if (grid.children.length !== n) {
       grid.replaceChildren(
         ...s.maps.map((m) =>
-          h(
-            "button",
-            { type: "button", class: "map-tile", dataset: { k: m.index } },
-            h("img", { alt: "", width: mw, height: mh }),
-            h("span", { class: "tile-num", text: String(m.index) }),
-          ),
+          h("button", { type: "button", class: "map-tile", dataset: { k: m.index } }, h("img", { alt: "", width: mw, height: mh }), h("span", { class: "tile-num", text: String(m.index) })),
         ),
       );
     }
     s.maps.forEach((m, k) => {
       const tile = grid.children[k];
-      tile.querySelector("img").src = m.png;
-      tile.setAttribute("aria-label", `Filter ${k}, ${STAGE_WORDS[stage]}`);
+      const img = tile.querySelector("img");
+      img.src = m.png;
+      img.width = mw;
+      img.height = mh;
+      tile.setAttribute("aria-label", `Map ${k} of ${s.name}`);
       tile.setAttribute("aria-pressed", String(k === sel.k));
     });
     if (!grid.contains(document.activeElement)) roving.focusable(sel.k);
@@ -103,33 +166,23 @@ export function createMaps(root, filters, onSelect) {
     choose(Number(tile.dataset.k));
     if (narrow.matches) inspect.title.closest(".inspector").scrollIntoView({ block: "nearest" });
   });
-  grid.addEventListener("mouseover", (e) => {
+  const preview = (e) => {
     const tile = e.target.closest(".map-tile");
     if (tile && Number(tile.dataset.k) !== shown) {
       shown = Number(tile.dataset.k);
       renderInspector();
     }
-  });
-  // keyboard focus previews a map like the mouse does; Enter or Space chooses it
-  grid.addEventListener("focusin", (e) => {
-    const tile = e.target.closest(".map-tile");
-    if (tile && Number(tile.dataset.k) !== shown) {
-      shown = Number(tile.dataset.k);
-      renderInspector();
-    }
-  });
-  grid.addEventListener("focusout", (e) => {
-    if (!grid.contains(e.relatedTarget) && shown !== sel.k) {
-      shown = sel.k;
-      renderInspector();
-    }
-  });
-  grid.addEventListener("mouseleave", () => {
+  };
+  grid.addEventListener("mouseover", preview);
+  grid.addEventListener("focusin", preview); // keyboard focus previews; Enter or Space chooses
+  const back = () => {
     if (shown !== sel.k) {
       shown = sel.k;
       renderInspector();
     }
-  });
+  };
+  grid.addEventListener("focusout", (e) => !grid.contains(e.relatedTarget) && back());
+  grid.addEventListener("mouseleave", back);
 
   function choose(k) {
     sel.k = shown = k;
@@ -137,43 +190,66 @@ export function createMaps(root, filters, onSelect) {
     [...grid.children].forEach((t, idx) => t.setAttribute("aria-pressed", String(idx === k)));
     roving.focusable(k);
     renderInspector();
-    onSelect({ ...sel });
+    onSelect(target());
   }
 
-  /** Until the user picks a pixel, follow the strongest response of the chosen filter. */
+  /** Until the user picks a pixel, follow the strongest response of the chosen map. */
   function strongestPixel() {
-    const conv = stageOf("conv");
-    if (!conv || !conv.maps[sel.k].values) return;
+    const values = stage().maps[sel.k].values;
+    if (!values) return;
     let best = -Infinity;
-    conv.maps[sel.k].values.forEach((row, i) =>
+    values.forEach((row, i) =>
       row.forEach((v, j) => {
         if (v > best) [best, sel.i, sel.j] = [v, i, j];
       }),
     );
   }
 
+  /** The conv pixel whose sum the card below shows: this one, or the one behind it. */
+  const target = () => (result && result.stages.length ? traceToConv(result.stages, model.layers, at, sel.k, sel.i, sel.j) : null);
+
+  function loadBank() {
+    const c = convBehind(at);
+    const name = c === null ? null : result.stages[c].name;
+    if (bank && bank.layer === name) return Promise.resolve();
+    bank = null;
+    if (!name) return Promise.resolve();
+    return filtersOf(name).then(
+      (f) => {
+        bank = { layer: name, ...f.learned };
+      },
+      () => {},
+    );
+  }
+
   // ---- the inspector: filter beside the enlarged map; click a pixel to open its computation
   function renderInspector() {
-    const s = stageOf(stage);
+    const s = stage();
     if (!s) return;
     const k = shown;
     const m = s.maps[k];
     const [, mh, mw] = s.shape;
-    inspect.title.textContent = `Filter ${k}${k === sel.k ? "" : " (preview)"}`;
+    inspect.title.textContent = `Map ${k} of ${s.name}${k === sel.k ? "" : " (preview)"}`;
     inspect.map.src = m.png;
-    inspect.map.alt = `Filter ${k} map ${STAGE_WORDS[stage]}, ${mh} by ${mw}`;
-    inspect.mapCaption.textContent = `${stage} map ${k}: ${mh}×${mw}`;
-    if (bank) {
-      const f = bank.filters[k];
-      inspect.filter.src = f.png;
-      inspect.filter.alt = `Learned ${f.weights.length} by ${f.weights[0].length} filter ${k}`;
-      inspect.filterCaption.textContent = `filter ${k}, bias ${fmt(f.bias)}`;
+    inspect.map.width = mw;
+    inspect.map.height = mh;
+    inspect.map.alt = `Map ${k} of ${s.name}, ${mh} by ${mw}`;
+    inspect.mapCaption.textContent = `${s.name} map ${k}: ${mh}×${mw}`;
+    const f = bank && bank.filters[k];
+    inspect.filter.closest("figure").hidden = !f;
+    if (f) {
+      const [C, fh, fw] = [f.weights.length, f.weights[0].length, f.weights[0][0].length];
+      inspect.filter.src = f.channels[0];
+      inspect.filter.width = fw;
+      inspect.filter.height = fh;
+      inspect.filter.alt = `Learned ${fh} by ${fw} filter ${k} of ${bank.layer}${C > 1 ? `, input channel 0 of ${C}` : ""}`;
+      inspect.filterCaption.textContent = `${bank.layer} filter ${k}${C > 1 ? ` (channel 0 of ${C})` : ""}, bias ${fmt(f.bias)}`;
     }
     inspect.strip.replaceChildren(
-      ...KINDS.map(stageOf).filter(Boolean).map((st) =>
+      ...block(at).map((st) =>
         h(
           "figure",
-          { class: st.kind === stage ? "current" : "" },
+          { class: st === s ? "current" : "" },
           h("img", { src: st.maps[k].png, alt: `${st.name} map ${k}`, width: st.shape[2], height: st.shape[1] }),
           h("figcaption", { text: st.name }),
         ),
@@ -185,161 +261,149 @@ export function createMaps(root, filters, onSelect) {
   }
 
   function placePick() {
-    const s = stageOf(stage);
-    const [, mh, mw] = s.shape;
+    const [, mh, mw] = stage().shape;
     const show = shown === sel.k;
     inspect.pick.hidden = !show;
     if (!show) return;
-    // the chosen conv pixel, or the pooled cell that contains it
-    const f = stage === "pool" ? poolSide() : 1;
-    const i = Math.floor(sel.i / f);
-    const j = Math.floor(sel.j / f);
     Object.assign(inspect.pick.style, {
-      left: `${(j / mw) * 100}%`,
-      top: `${(i / mh) * 100}%`,
+      left: `${(sel.j / mw) * 100}%`,
+      top: `${(sel.i / mh) * 100}%`,
       width: `${100 / mw}%`,
       height: `${100 / mh}%`,
     });
-    inspect.zoom.setAttribute(
-      "aria-label",
-      `Enlarged ${stage} map of filter ${sel.k}. Selected pixel row ${sel.i}, column ${sel.j}. Arrow keys move it.`,
-    );
+    inspect.zoom.setAttribute("aria-label", `Enlarged ${stage().name} map ${sel.k}. Selected pixel row ${sel.i}, column ${sel.j}. Arrow keys move it.`);
   }
-
-  /** The side of the pooling window: how many conv (ReLU) pixels one pooled pixel covers. */
-  const poolSide = () => stageOf("relu").shape[1] / stageOf("pool").shape[1];
 
   /** What the chosen pixel of the shown stage is, in words and numbers (values needed). */
   function explain() {
-    const s = stageOf(stage);
+    const s = stage();
     const values = s && shown === sel.k && s.maps[sel.k].values;
-    inspect.explain.dataset.stage = values ? stage : "";
+    const prev = result.stages[at - 1];
+    inspect.explain.dataset.stage = values ? s.kind : "";
     if (!values) return inspect.explain.replaceChildren();
-    const k = sel.k;
-    const v = stageOf("conv").maps[k].values[sel.i][sel.j];
+    const { k, i, j } = sel;
+    const v = values[i][j];
+    const t = target();
     const below = (what) => h("p", { class: "small" }, h("a", { href: "#pixel", text: `The sum behind ${what} ↓` }));
-    if (stage === "conv") {
-      inspect.explain.replaceChildren(
-        h("p", {}, `Conv pixel (${sel.i}, ${sel.j}) of map ${k} = Σ input window × filter ${k} + bias = `, h("b", { text: fmt(v, 4) })),
+    if (s.kind === "conv") {
+      fill(inspect.explain,
+        h("p", {}, `Conv pixel (${i}, ${j}) of map ${k} = Σ input window × filter ${k} + bias = `, h("b", { text: fmt(v, 4) })),
         below("it"),
       );
-    } else if (stage === "relu") {
-      inspect.explain.replaceChildren(
-        h("p", {}, `ReLU pixel (${sel.i}, ${sel.j}) = max(0, conv value) = max(0, ${fmt(v, 4)}) = `, h("b", { text: fmt(Math.max(0, v), 4) })),
-        h("p", { class: "muted small", text: v > 0 ? "The conv value is positive: ReLU passes it through." : "The conv value is not positive: ReLU outputs 0." }),
-        below(`conv pixel (${sel.i}, ${sel.j})`),
+    } else if (s.kind === "relu" && prev && prev.maps[k].values) {
+      const x = prev.maps[k].values[i][j];
+      fill(inspect.explain,
+        h("p", {}, `ReLU pixel (${i}, ${j}) = max(0, ${prev.kind} value) = max(0, ${fmt(x, 4)}) = `, h("b", { text: fmt(Math.max(0, x), 4) })),
+        h("p", { class: "muted small", text: x > 0 ? `The ${prev.kind} value is positive: ReLU passes it through.` : `The ${prev.kind} value is not positive: ReLU outputs 0.` }),
+        t ? below(`${result.stages[t.index].name} pixel (${t.i}, ${t.j})`) : null,
       );
-    } else {
-      const f = poolSide();
-      const [pi, pj] = [Math.floor(sel.i / f), Math.floor(sel.j / f)];
-      const relu = stageOf("relu").maps[k].values;
-      const win = Array.from({ length: f }, (_, a) => Array.from({ length: f }, (_, b) => relu[pi * f + a][pj * f + b]));
-      const best = Math.max(...win.flat());
-      const ties = win.flat().filter((x) => x === best).length;
-      const first = win.flat().indexOf(best); // the engine's winner on a tie: first in reading order
+    } else if (s.kind === "pool" && prev && prev.maps[k].values) {
+      const L = layerOf(s);
+      const [ph, pw] = L.size;
+      const p = poolPixel(prev.maps[k].values, i, j, L.size, L.stride, L.mode);
+      const avg = L.mode === "avg";
       const table = h(
         "table",
         { class: "cells pool-window" },
-        h("caption", { text: `ReLU rows ${pi * f}–${pi * f + f - 1}, columns ${pj * f}–${pj * f + f - 1}` }),
-        h("tbody", {}, win.map((row, a) => h("tr", {}, row.map((x, b) => h("td", { class: a * f + b === first ? "winner" : "", text: fmt(x, 4) }))))),
+        h("caption", { text: `${prev.name} rows ${p.top}–${p.top + ph - 1}, columns ${p.left}–${p.left + pw - 1}` }),
+        h("tbody", {}, p.window.map((row, a) => h("tr", {}, row.map((x, b) => h("td", { class: !avg && a * pw + b === p.winner ? "winner" : "", text: fmt(x, 4) }))))),
       );
-      inspect.explain.replaceChildren(
-        h("p", {}, `Pool pixel (${pi}, ${pj}) = the largest of its ${f}×${f} window = `, h("b", { text: fmt(best, 4) })),
+      const rest = ph * pw - 1;
+      fill(inspect.explain,
+        h("p", {}, `Pool pixel (${i}, ${j}) = the ${avg ? "mean" : "largest"} of its ${ph}×${pw} window = `, h("b", { text: fmt(p.value, 4) })),
         table,
         h("p", {
           class: "muted small",
-          text:
-            ties > 1
-              ? `${ties} values tie at ${fmt(best, 4)}: the output is the same whichever wins; the marked one, first in reading order, is the one backprop sends the gradient to.`
-              : `Max pooling keeps the largest value (marked) and drops the other ${f * f - 1}; backprop sends the gradient only to it.`,
+          text: avg
+            ? `Average pooling keeps the mean of all ${ph * pw}; backprop shares the gradient equally among them.`
+            : p.ties > 1
+              ? `${p.ties} values tie at ${fmt(p.value, 4)}: the output is the same whichever wins; the marked one, first in reading order, is the one backprop sends the gradient to.`
+              : `Max pooling keeps the largest value (marked) and drops the other ${rest}; backprop sends the gradient only to it.`,
         }),
-        below(`the winner, conv pixel (${pi * f + Math.floor(first / f)}, ${pj * f + (first % f)})`),
+        t ? below(`the ${avg ? "largest" : "winner"}, ${result.stages[t.index].name} pixel (${t.i}, ${t.j})`) : null,
       );
+    } else {
+      inspect.explain.replaceChildren(h("p", {}, `Pixel (${i}, ${j}) of ${s.name} = `, h("b", { text: fmt(v, 4) })));
     }
   }
 
   function fillTable() {
     inspect.table.querySelector("table")?.remove();
-    const s = stageOf(stage);
+    const s = stage();
     const values = s && s.maps[shown].values;
-    if (inspect.table.open && values) inspect.table.append(matrixTable(`Filter ${shown}, ${STAGE_WORDS[stage]}`, values));
+    if (inspect.table.open && values) inspect.table.append(matrixTable(`Map ${shown} of ${s.name}`, values));
   }
   inspect.table.addEventListener("toggle", fillTable);
-
-  /** A pixel of the shown map -> the conv pixel behind it (for pool: the winner of its window). */
-  function pickConvPixel(i, j) {
-    if (stage !== "pool") return [i, j];
-    const f = poolSide();
-    const relu = stageOf("relu").maps[sel.k].values;
-    if (!relu) return [f * i, f * j];
-    let best = [f * i, f * j];
-    for (let di = 0; di < f; di++)
-      for (let dj = 0; dj < f; dj++) if (relu[f * i + di][f * j + dj] > relu[best[0]][best[1]]) best = [f * i + di, f * j + dj];
-    return best;
-  }
 
   /** A pixel was picked: explain it, and make sure the explanation is on screen. */
   function picked() {
     sel.chosen = true;
     placePick();
     explain();
-    onSelect({ ...sel });
+    onSelect(target());
     inspect.explain.scrollIntoView({ block: "nearest" });
   }
 
-  function pickAt(i, j) {
-    if (shown !== sel.k) choose(shown);
-    [sel.i, sel.j] = pickConvPixel(i, j);
-    picked();
-  }
-
   inspect.zoom.addEventListener("click", (e) => {
-    const s = stageOf(stage);
+    const s = stage();
     if (!s) return;
     const r = inspect.zoom.getBoundingClientRect();
     const [, mh, mw] = s.shape;
-    const j = Math.min(mw - 1, Math.floor(((e.clientX - r.left) / r.width) * mw));
-    const i = Math.min(mh - 1, Math.floor(((e.clientY - r.top) / r.height) * mh));
-    pickAt(i, j);
+    if (shown !== sel.k) choose(shown);
+    sel.j = Math.min(mw - 1, Math.floor(((e.clientX - r.left) / r.width) * mw));
+    sel.i = Math.min(mh - 1, Math.floor(((e.clientY - r.top) / r.height) * mh));
+    picked();
   });
   inspect.zoom.addEventListener("keydown", (e) => {
-    const s = stageOf(stage);
+    const s = stage();
     const step = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[e.key];
     if (!s || !step) return;
     e.preventDefault();
     if (shown !== sel.k) choose(shown);
-    if (stage === "pool") {
-      const [, ph, pw] = s.shape;
-      const f = poolSide();
-      const i = Math.min(ph - 1, Math.max(0, Math.floor(sel.i / f) + step[0]));
-      const j = Math.min(pw - 1, Math.max(0, Math.floor(sel.j / f) + step[1]));
-      [sel.i, sel.j] = pickConvPixel(i, j);
-    } else {
-      const [, ch, cw] = stageOf("conv").shape;
-      sel.i = Math.min(ch - 1, Math.max(0, sel.i + step[0]));
-      sel.j = Math.min(cw - 1, Math.max(0, sel.j + step[1]));
-    }
+    const [, mh, mw] = s.shape;
+    sel.i = Math.min(mh - 1, Math.max(0, sel.i + step[0]));
+    sel.j = Math.min(mw - 1, Math.max(0, sel.j + step[1]));
     picked();
   });
+
+  // ---- a network without maps (mlp): its flat layers instead
+  function renderFlat() {
+    flat.replaceChildren(
+      ...result.hidden.map((l) =>
+        h(
+          "figure",
+          { class: "flat-layer" },
+          h("img", { src: l.png, alt: `${l.title}: ${l.size} values as a ${l.grid[0]} by ${l.grid[1]} grid`, width: l.grid[1], height: l.grid[0] }),
+          h("figcaption", { text: `${l.name}: ${l.size} values (${l.grid[0]}×${l.grid[1]})` }),
+        ),
+      ),
+    );
+  }
 
   // ---- the hidden units (the last ReLU of the flat layers) and the 10 outputs
   function renderDense() {
     const layer = result.hidden.filter((l) => l.kind === "relu").at(-1) || result.hidden.at(-1);
-    const v = layer.values;
-    const [rows, cols] = layer.grid;
-    const max = Math.max(...v, 1e-6);
-    hidden.heading.textContent = `${v.length} hidden units`;
-    hidden.note.textContent = `${layer.title}, as a ${rows}×${cols} grid (unit = ${cols} × row + column).`;
-    hidden.img.src = layer.png;
-    const active = v.filter((x) => x > 0).length;
-    hidden.img.alt = `The ${v.length} hidden activations as a ${rows} by ${cols} grid; ${active} are above zero`;
-    hidden.legend.replaceChildren(legend({ scale: "sequential", range: [0, max], label: "activation" }));
-    const order = v.map((x, i) => [x, i]).sort((a, b) => b[0] - a[0]).slice(0, 5);
-    hidden.top.textContent = `${active} of ${v.length} units fire. Strongest: ${order.map(([x, i]) => `#${i} (${fmt(x, 2)})`).join(", ")}.`;
-    hidden.table.querySelector("table")?.remove();
-    if (hidden.table.open) {
-      const grid = Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => v[r * cols + c] ?? 0));
-      hidden.table.append(matrixTable(`Hidden activations, unit = ${cols} × row + column`, grid));
+    hidden.heading.closest(".card").hidden = !layer;
+    if (layer) {
+      const v = layer.values;
+      const [rows, cols] = layer.grid;
+      const max = Math.max(...v, 1e-6);
+      hidden.heading.textContent = `${v.length} hidden units`;
+      hidden.note.textContent = `${layer.title}, as a ${rows}×${cols} grid (unit = ${cols} × row + column).`;
+      hidden.img.src = layer.png;
+      hidden.img.width = cols;
+      hidden.img.height = rows;
+      const active = v.filter((x) => x > 0).length;
+      hidden.img.alt = `The ${v.length} hidden activations as a ${rows} by ${cols} grid; ${active} are above zero`;
+      hidden.legend.replaceChildren(legend({ scale: "sequential", range: [0, max], label: "activation" }));
+      const order = v.map((x, i) => [x, i]).sort((a, b) => b[0] - a[0]).slice(0, 5);
+      hidden.top.textContent = `${active} of ${v.length} units fire. Strongest: ${order.map(([x, i]) => `#${i} (${fmt(x, 2)})`).join(", ")}.`;
+      $("summary", hidden.table).textContent = `The ${v.length} activations as a table`;
+      hidden.table.querySelector("table")?.remove();
+      if (hidden.table.open) {
+        const g = Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => v[r * cols + c] ?? 0));
+        hidden.table.append(matrixTable(`Hidden activations, unit = ${cols} × row + column`, g));
+      }
     }
 
     const z = result.logits;
@@ -366,12 +430,29 @@ export function createMaps(root, filters, onSelect) {
     show(r) {
       result = r;
       root.classList.add("has-result");
+      const hasMaps = r.stages.length > 0;
+      root.classList.toggle("no-maps", !hasMaps);
+      noMaps.hidden = hasMaps;
+      if (!hasMaps) {
+        noMaps.textContent = `${r.model} has no feature maps: it flattens the 28×28 picture into ${r.input.pixels.length * r.input.pixels[0].length} numbers before its first layer (Fig. 7-1), so no unit knows which pixels are neighbours. Its flat layers:`;
+        renderFlat();
+        renderDense();
+        onSelect(null);
+        return;
+      }
+      flat.replaceChildren();
+      at = Math.min(at, r.stages.length - 1);
+      const [n, mh, mw] = stage().shape;
+      sel.k = Math.min(sel.k, n - 1);
+      [sel.i, sel.j] = [Math.min(sel.i, mh - 1), Math.min(sel.j, mw - 1)];
       if (!sel.chosen) strongestPixel();
       shown = sel.k;
+      renderTabs();
       renderGrid();
       renderInspector();
+      loadBank().then(() => result === r && renderInspector());
       renderDense();
-      onSelect({ ...sel });
+      onSelect(target());
     },
     reset() {
       result = null;

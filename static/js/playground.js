@@ -2,22 +2,17 @@
 // against GET /api/conv-output-size), with a picture of the padded input and the windows.
 
 import { getJSON, latestOnly } from "./api.js";
+import { outputLength } from "./convmath.js";
 import { $, debounce, h, hidpi, showError } from "./dom.js";
+import { subscribe } from "./model.js";
 
+// the book's examples; the chosen model's own conv and pool layers are added before them
 const PRESETS = [
-  ["This network's conv", { H: 28, W: 28, FH: 5, FW: 5, P: 0, S: 1 }],
-  ["Its 2×2 pooling", { H: 24, W: 24, FH: 2, FW: 2, P: 0, S: 2 }],
   ["Book: 4×4, 3×3, pad 1", { H: 4, W: 4, FH: 3, FW: 3, P: 1, S: 1 }],
   ["Book: 7×7, 3×3, stride 2", { H: 7, W: 7, FH: 3, FW: 3, P: 0, S: 2 }],
   ["Not an integer", { H: 28, W: 28, FH: 5, FW: 5, P: 1, S: 2 }],
 ];
 
-/** The same rule as app/engine/shapes.py: floor when S does not divide, error when too big. */
-function outputLength(n, f, p, s) {
-  const span = n + 2 * p - f;
-  if (span < 0) return { error: `the filter (${f}) is larger than the padded input (${n} + 2·${p} = ${n + 2 * p})` };
-  return { size: Math.floor(span / s) + 1, exact: span % s === 0, raw: span / s + 1, span };
-}
 
 export function createPlayground(root) {
   const form = $("#size-form", root);
@@ -52,19 +47,24 @@ export function createPlayground(root) {
     return el.checkValidity() ? "" : `Not ${el.value}: ${range}.`;
   }
 
-  for (const [label, v] of PRESETS) {
-    presets.append(
-      h("button", {
-        type: "button",
-        class: "chip",
-        text: label,
-        onclick: () => {
-          fields.forEach((el) => (el.value = v[el.id.slice(3)]));
-          update();
-        },
-      }),
-    );
-  }
+  const chip = ([label, v]) =>
+    h("button", {
+      type: "button",
+      class: "chip",
+      text: label,
+      onclick: () => {
+        fields.forEach((el) => (el.value = v[el.id.slice(3)]));
+        update();
+      },
+    });
+  // every conv and pool layer of the chosen model, with the input it really gets
+  subscribe((m) => {
+    const own = m.layers
+      .map((l, n) => [l, m.layers[n - 1]])
+      .filter(([l]) => l.kind === "conv" || l.kind === "pool")
+      .map(([l, prev]) => [`${m.id} ${l.name}`, { H: prev.output_shape[1], W: prev.output_shape[2], FH: l.size[0], FW: l.size[1], P: l.pad || 0, S: l.stride }]);
+    presets.replaceChildren(...[...own, ...PRESETS].map(chip));
+  });
 
   const read = () => Object.fromEntries(fields.map((el) => [el.id.slice(3), Number(el.value)]));
 

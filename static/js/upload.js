@@ -1,9 +1,10 @@
 // Upload a photo: drag-and-drop, file picker or paste; its responses to the learned filters
 // and to classic kernels, with stride, pad, bias, ReLU and gray / RGB convolution.
 
-import { latestOnly, postFile } from "./api.js";
+import { getOnce, latestOnly, postFile } from "./api.js";
 import { legend } from "./colors.js";
 import { $, debounce, fmt, h, showError } from "./dom.js";
+import { modelQuery, subscribe } from "./model.js";
 
 /** A small synthetic picture (shapes, stripes, text) for people without a photo at hand. */
 function samplePicture() {
@@ -113,8 +114,9 @@ export function createUpload(root, onDigit) {
   }
 
   function options() {
-    const kernels = [...controls.querySelectorAll('input[name="kernel"]:checked')].map((c) => c.value);
+    const kernels = [...controls.querySelectorAll('input[name="kernel"]:checked:not(:disabled)')].map((c) => c.value);
     return {
+      ...modelQuery(),
       kernels: kernels.join(","),
       mode: controls.querySelector('input[name="mode"]:checked').value,
       stride: $("#stride", controls).value,
@@ -257,4 +259,23 @@ export function createUpload(root, onDigit) {
     if (e.target.type === "number" || e.target === custom) runSoon();
   });
   digitBtn.addEventListener("click", () => file && onDigit(file));
+
+  // The classic kernels as the server lists them (the ones ticked by default stay ticked).
+  const kernelSet = $('input[name="kernel"][value="learned"]', controls).closest("fieldset");
+  getOnce("/api/kernels").then((list) => {
+    const ticked = new Set([...kernelSet.querySelectorAll('input[name="kernel"]:checked')].map((c) => c.value));
+    kernelSet.querySelectorAll('input[name="kernel"]:not([value="learned"])').forEach((c) => c.closest("label").remove());
+    kernelSet.append(...list.map((k) => h("label", { title: k.title }, h("input", { type: "checkbox", name: "kernel", value: k.name, checked: ticked.has(k.name) }), ` ${k.name.replace("_", " ")}`)));
+  }, () => {});
+
+  // The learned filters are the chosen model's first conv layer; a model without one has none.
+  const learnedBox = $('input[name="kernel"][value="learned"]', controls);
+  subscribe((m) => {
+    const conv = m.layers.find((l) => l.kind === "conv");
+    learnedBox.disabled = !conv;
+    $("#learned-kernels", controls).textContent = conv
+      ? `learned filters (${conv.name} of ${m.id}: ${conv.filters} of ${conv.size.join("×")})`
+      : `learned filters (${m.id} has none)`;
+    if (file) runSoon();
+  });
 }

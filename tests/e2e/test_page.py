@@ -132,7 +132,7 @@ def test_draw_a_one_and_a_seven(site: Page):
         src.startswith("data:image/png") for src in tiles.evaluate_all("e => e.map(i => i.src)")
     )
     assert page.locator("#map-grid img").evaluate_all("e => e.every(i => i.naturalWidth === 24)")
-    page.locator('label:has(input[value="pool"])').click()
+    page.locator('#stage-tabs label:has(input[value="pool1"])').click()
     assert page.locator("#map-grid img").evaluate_all("e => e.every(i => i.naturalWidth === 12)")
     # the enlarged map's numbers, as a table for screen readers
     page.locator("#inspect-table summary").click()
@@ -322,7 +322,7 @@ def test_the_sum_behind_one_conv_pixel(site: Page, api):
         zoom["x"] + (j + 0.5) / 24 * zoom["width"], zoom["y"] + (i + 0.5) / 24 * zoom["height"]
     )
     expect(page.locator("#pixel-title")).to_contain_text(
-        f"Filter 5, output pixel row {i}, column {j}"
+        f"Filter 5 of conv1, output pixel row {i}, column {j}"
     )
 
     shown = number(page.locator("#pixel-value").text_content())
@@ -437,9 +437,9 @@ def test_keyboard_reaches_the_maps_and_the_pixel(site: Page):
     page.focus("#map-grid .map-tile[tabindex='0']")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowDown")  # 10 columns on a laptop: map 11
-    expect(page.locator("#inspect-title")).to_have_text("Filter 11 (preview)")
+    expect(page.locator("#inspect-title")).to_have_text("Map 11 of conv1 (preview)")
     page.keyboard.press("Enter")
-    expect(page.locator("#inspect-title")).to_have_text("Filter 11")
-    expect(page.locator("#pixel-title")).to_contain_text("Filter 11,")
+    expect(page.locator("#inspect-title")).to_have_text("Map 11 of conv1")
+    expect(page.locator("#pixel-title")).to_contain_text("Filter 11 of conv1,")
     page.keyboard.press("Tab")  # out of the grid
     expect(page.locator("#map-grid .map-tile[tabindex='0']")).to_have_attribute("data-k", "11")

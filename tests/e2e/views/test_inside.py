@@ -15,7 +15,7 @@ def explore_three(page: Page) -> dict:
 
 
 def stage(page: Page, name: str) -> None:
-    page.locator(f'label:has(input[value="{name}"])').click()
+    page.locator(f'#stage-tabs label:has(input[value="{name}"])').click()
 
 
 def test_conv_legend_gives_each_sign_its_own_end(laptop: Page):
@@ -25,7 +25,7 @@ def test_conv_legend_gives_each_sign_its_own_end(laptop: Page):
     assert [number(t) for t in ticks] == [round(conv["min"], 2), 0, round(conv["max"], 2)]
     assert conv["min"] != -conv["max"]  # not a symmetric ±max scale
     expect(page.locator("#stage-legend")).to_contain_text("Each sign has its own end")
-    stage(page, "relu")
+    stage(page, "relu1")
     ticks = page.locator("#stage-legend .legend-ticks span").all_text_contents()
     assert [number(t) for t in ticks] == [0, round(conv["max"], 2)]
 
@@ -35,7 +35,7 @@ def test_a_relu_pixel_is_max_of_0_and_its_conv_value(laptop: Page):
     body = explore_three(page)
     conv = np.array(body["stages"][0]["maps"][5]["values"])
     page.locator('#map-grid .map-tile[data-k="5"]').click()
-    stage(page, "relu")
+    stage(page, "relu1")
     explain = page.locator("#pixel-explain")
     for i, j in (np.argwhere(conv < -0.1)[0], np.argwhere(conv > 0.1)[0]):
         click_map_pixel(page, i, j)
@@ -56,7 +56,7 @@ def test_a_pool_pixel_shows_its_window_the_winner_and_ties(laptop: Page):
     windows = relu.reshape(12, 2, 12, 2).transpose(0, 2, 1, 3).reshape(12, 12, 4)
     assert (windows.max(axis=2) == pool).all()
     page.locator('#map-grid .map-tile[data-k="5"]').click()
-    stage(page, "pool")
+    stage(page, "pool1")
     explain = page.locator("#pixel-explain")
 
     ties = (windows == windows.max(axis=2, keepdims=True)).sum(axis=2)

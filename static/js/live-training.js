@@ -25,7 +25,7 @@ const PRESETS = [
   {
     name: "Learning rate too large",
     set: { arch: "simple", init: "0.01", optimizer: "adam", lr: 0.05, augment: true },
-    note: "Adam at 50× the rate: the loss jumps about instead of falling, and many filters die or saturate.",
+    note: "Adam at 50× the rate: the loss jumps, then sits at ln 10 ≈ 2.30, the loss of a guess. Accuracy stays at chance.",
   },
   {
     name: "No augmentation",

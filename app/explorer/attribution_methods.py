@@ -187,7 +187,7 @@ def tail_network(net: Network, index: int) -> Network:
     params = {}
     for new, old in enumerate(kept, start=1):
         params[f"W{new}"], params[f"b{new}"] = net.params[f"W{old}"], net.params[f"b{old}"]
-    return Network(tail, params)
+    return Network(tail, params, dtype=net.dtype)
 
 
 def _field_matrix(length: int, units: int, jump: int, offset: int, size: int) -> np.ndarray:

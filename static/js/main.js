@@ -53,6 +53,7 @@ const explorer = latestOnly(
       prediction.show(result);
       strip.show(result, src.file ? { url: src.url, name: src.file.name } : { url: src.image });
       maps.show(result);
+      document.dispatchEvent(new CustomEvent("explored", { detail: { result, live: !!src.live } })); // the Why view
     },
     onError: (err) => showError(digitError, err),
   },
@@ -82,6 +83,7 @@ function reset() {
   prediction.reset();
   strip.reset();
   maps.reset();
+  document.dispatchEvent(new CustomEvent("explored", { detail: null }));
   updateBusy();
 }
 

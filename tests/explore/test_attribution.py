@@ -52,10 +52,8 @@ def predicted(net: Network, x: np.ndarray) -> int:
 
 
 def float64_copy(net: Network) -> Network:
-    """The same layers with float64 weights: every pass then computes in float64."""
-    copy = Network(net.arch, net.params)
-    copy.params = {k: v.astype(np.float64) for k, v in net.params.items()}
-    return copy
+    """The same layers and weights on the engine's float64 path."""
+    return Network(net.arch, net.params, dtype=np.float64)
 
 
 STEP = 2.0**-20  # the central difference's h
@@ -63,8 +61,8 @@ STEP = 2.0**-20  # the central difference's h
 
 def jittered(digit: np.ndarray, seed: int = 0) -> np.ndarray:
     """The digit plus 1..15 thousandths of noise, on a 2^-20 grid: no two conv outputs of a
-    max-pool window tie (blank windows would) and none sits within h of a ReLU's kink, and
-    x +- h stays exact in float32, which the network reads."""
+    max-pool window tie (blank windows would) and none sits within h of a ReLU's kink; x +- h
+    is exact."""
     rng = np.random.default_rng(seed)
     noisy = digit + rng.integers(1, 16, digit.shape) / 1024
     return (np.round(noisy / STEP) * STEP).astype(np.float64)

@@ -238,7 +238,7 @@ export function createFilters(root) {
     }
     if (ticket !== asked) return;
     const { size, jump } = u.field;
-    const side = 28;
+    const [, side] = model.layers[0].output_shape; // the patches are whole input digits (C, H, W)
     units.note.textContent = `For each of the ${u.units.length} filters of ${layer}, the 9 test digits where its unit answers most strongly, with the ${size}×${size} pixels it sees boxed (${percent((size * size) / (side * side))} of the picture; neighbouring units are ${jump} pixel${jump > 1 ? "s" : ""} apart). Deeper layers see more of the digit.`;
     units.grid.replaceChildren(
       ...u.units.map((unit) =>
@@ -249,7 +249,7 @@ export function createFilters(root) {
             "div",
             { class: "unit-patches" },
             unit.patches.map((p) => {
-              const [top, left, bottom, right] = p.box.map((v) => Math.min(side - 1, Math.max(0, v)));
+              const [top, left, bottom, right] = p.box.map((v) => Math.min(side - 1, Math.max(0, v))); // not into the padding
               const box = h("span", { class: "box", "aria-hidden": "true" });
               Object.assign(box.style, {
                 top: `${(top / side) * 100}%`,

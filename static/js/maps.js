@@ -434,7 +434,8 @@ export function createMaps(root, filtersOf, onSelect) {
       root.classList.toggle("no-maps", !hasMaps);
       noMaps.hidden = hasMaps;
       if (!hasMaps) {
-        noMaps.textContent = `${r.model} has no feature maps: it flattens the 28×28 picture into ${r.input.pixels.length * r.input.pixels[0].length} numbers before its first layer (Fig. 7-1), so no unit knows which pixels are neighbours. Its flat layers:`;
+        const [H, W] = [r.input.pixels.length, r.input.pixels[0].length];
+        noMaps.textContent = `${r.model} has no feature maps: it flattens the ${H}×${W} picture into ${H * W} numbers before its first layer (Fig. 7-1), so no unit knows which pixels are neighbours. Its flat layers:`;
         renderFlat();
         renderDense();
         onSelect(null);

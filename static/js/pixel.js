@@ -169,7 +169,7 @@ export function createPixel(root) {
                   { class: "ledger-tables" },
                   cellTable("x", ch.window, 2, xCells),
                   h("span", { class: "op", "aria-hidden": "true", text: "×" }),
-                  cellTable(`W${k}[${ch.c}]`, ch.weights, 2, diverging(wlim)),
+                  cellTable(`W[${k}, ${ch.c}]`, ch.weights, 2, diverging(wlim)),
                   h("span", { class: "op", "aria-hidden": "true", text: "=" }),
                   cellTable("x·W", ch.products, 3, diverging(plim)),
                 ),

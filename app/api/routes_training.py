@@ -37,6 +37,8 @@ def slots_of(request: Request) -> TrainingSlots:
             "description": "one JSON event a line: start, ready, report (step 0 and every "
             "report_every steps), done (or error). Closing the response stops the training.",
         },
+        400: ERRORS[400],
+        413: ERRORS[413],
         422: {**ERRORS[422], "description": "a value over a limit (the message names it)"},
         429: {**ERRORS[422], "description": "the server's live trainings are all busy"},
     },

@@ -101,11 +101,13 @@ class ReportEvent(BaseModel):
     step: int
     epoch: float = Field(description="steps / steps per epoch")
     lr: float | None
-    losses: list[float] = Field(description="every step's batch loss since the last report")
+    losses: list[float | None] = Field(
+        description="every step's batch loss since the last report (null: not a number)"
+    )
     loss: float | None = Field(description="the mean of `losses`")
     train_acc: float
     test_acc: float
-    test_loss: float
+    test_loss: float | None
     filters: FilterBank | None = Field(description="the first conv layer now (None: no conv)")
     probe: ProbeMaps | None
     inspect: Inspect | None = None
@@ -121,6 +123,11 @@ class DoneEvent(BaseModel):
     steps_per_second: float
     train_acc: float | None = Field(description="None when stopped")
     test_acc: float | None
+    diverged_at: int | None = Field(
+        None,
+        description="the step whose loss was not a number (too large a learning rate): "
+        "the run ends there",
+    )
 
 
 class ErrorEvent(BaseModel):

@@ -241,6 +241,11 @@ def eval_size(plan: Plan) -> int:
     return max(lo, min(hi, plan.request.report_every * plan.cfg.batch_size // 10))
 
 
+def _finite(v: float) -> float | None:
+    """JSON has no NaN or infinity: a loss that blew up is sent as null."""
+    return v if math.isfinite(v) else None
+
+
 def _accuracy_and_loss(net: Network, x: np.ndarray, t: np.ndarray) -> tuple[float, float]:
     """Both from one forward pass."""
     logits = net.predict(x)
@@ -296,8 +301,9 @@ def run_events(
     ).model_dump()
 
     def report(step: int, losses: list[float], lr: float | None, started: float, s=None):
-        filters = probe_maps = None
-        if conv is not None:
+        filters = probe_maps = inspect = None
+        sane = all(np.isfinite(v).all() for v in net.params.values())  # not after a blow-up
+        if conv is not None and sane:
             index, w = conv
             W, b = net.params[w], net.params["b1"]
             filters = filter_bank(W, b)
@@ -308,19 +314,18 @@ def run_events(
                 range=[round(low, 5), round(high, 5)],
                 maps=[render_split(m, low, high) for m in maps],
             )
-        inspect = None
-        if s is not None and s.before is not None and req.inspect_filter is not None:
+        if sane and s is not None and s.before is not None and req.inspect_filter is not None:
             inspect = _inspect(net, s, optimizer, req.inspect_filter)
         test_acc, test_loss = _accuracy_and_loss(net, x_test, t_test)
         return ReportEvent(
             step=step,
             epoch=round(step / plan.steps_per_epoch, 4),
             lr=lr,
-            losses=losses,
-            loss=float(np.mean(losses)) if losses else None,
+            losses=[_finite(v) for v in losses],
+            loss=_finite(float(np.mean(losses))) if losses else None,
             train_acc=_accuracy_and_loss(net, x_eval, t_eval)[0],
             test_acc=test_acc,
-            test_loss=test_loss,
+            test_loss=_finite(test_loss),
             filters=filters,
             probe=probe_maps,
             inspect=inspect,
@@ -343,15 +348,17 @@ def run_events(
         else None,
     )
     losses: list[float] = []
-    taken = 0
+    taken, diverged = 0, None
     try:
         for s in steps:
             taken = s.step
             losses.append(s.loss)
-            if s.step % every == 0 or s.step == plan.total_steps:
+            if not math.isfinite(s.loss):
+                diverged = s.step
+            if s.step % every == 0 or s.step == plan.total_steps or diverged:
                 yield report(s.step, losses, s.lr, started, s)
                 losses = []
-            if stop.is_set():
+            if stop.is_set() or diverged:
                 break
     finally:
         steps.close()  # frees the gradient threads at once, also when stopped
@@ -365,6 +372,7 @@ def run_events(
         steps_per_second=round(taken / max(seconds, 1e-9), 2),
         train_acc=None if stopped else net.accuracy(x_eval, t_eval),
         test_acc=None if stopped else net.accuracy(x_test, t_test),
+        diverged_at=diverged,
     ).model_dump()
 
 
@@ -422,7 +430,7 @@ class TrainingSlots:
 
 
 def line(event: dict) -> bytes:
-    return json.dumps(event, separators=(",", ":")).encode() + b"\n"
+    return json.dumps(event, separators=(",", ":"), allow_nan=False).encode() + b"\n"
 
 
 class Job:

@@ -285,12 +285,12 @@ function createLiveTraining(root) {
     const reports = run.reports;
     const now = shown >= 0 && reports[shown] ? reports[shown].step : null;
     const losses = run.losses;
-    const first = reports.length ? reports[0].test_loss : 2.5;
-    const peak = Math.max(first, ...reports.map((r) => r.test_loss));
+    const first = reports.length && reports[0].test_loss !== null ? reports[0].test_loss : 2.5;
+    const peak = Math.max(first, ...reports.map((r) => r.test_loss ?? 0));
     const top = Math.min(10, Math.ceil(Math.max(peak, first) * 1.1 * 2) / 2);
     const lossSeries = [
       { name: "batch loss, every step", points: losses, ...STEP_LOSS, width: 1.2 },
-      { name: `test loss (${run.ready.eval_test} digits)`, points: reports.map((r) => [r.step, r.test_loss]), ...TEST },
+      { name: `test loss (${run.ready.eval_test} digits)`, points: reports.filter((r) => r.test_loss !== null).map((r) => [r.step, r.test_loss]), ...TEST },
     ];
     const accSeries = [
       { name: `train accuracy (${run.ready.eval_train})`, points: reports.map((r) => [r.step, r.train_acc]), ...TRAIN },
@@ -303,7 +303,7 @@ function createLiveTraining(root) {
       const width = Math.max(240, Math.floor(el.clientWidth));
       const svg = chart({ width, total, top: t, series, yLabel, tick, now });
       const last = reports[reports.length - 1];
-      const said = yLabel === "loss" ? `test loss ${last ? last.test_loss.toFixed(3) : "–"}` : `test accuracy ${last ? pct(last.test_acc) : "–"}`;
+      const said = yLabel === "loss" ? `test loss ${last && last.test_loss !== null ? last.test_loss.toFixed(3) : "–"}` : `test accuracy ${last ? pct(last.test_acc) : "–"}`;
       svg.setAttribute("aria-label", `${yLabel} over ${thousands(last ? last.step : 0)} of ${thousands(total)} steps; now ${said}`);
       el.replaceChildren(svg, key(series));
     }
@@ -348,7 +348,8 @@ function createLiveTraining(root) {
       replayNote.replaceChildren("Replay it exactly from a shell: ", h("code", { text: ev.replay }));
       replayNote.hidden = false;
     } else if (ev.type === "report") {
-      for (let i = 0; i < ev.losses.length; i++) run.losses.push([ev.step - ev.losses.length + 1 + i, ev.losses[i]]);
+      // a loss that was not a number comes as null: the curve has a gap there
+      ev.losses.forEach((v, i) => v !== null && run.losses.push([ev.step - ev.losses.length + 1 + i, v]));
       if (ev.filters) for (const f of ev.filters.filters) delete f.weights; // the PNG is enough
       run.reports.push(ev);
       scrub.max = String(run.reports.length - 1);
@@ -359,7 +360,8 @@ function createLiveTraining(root) {
       describe();
     } else if (ev.type === "done") {
       run.done = ev;
-      describe(`Done in ${ev.seconds.toFixed(1)} s: `);
+      if (ev.diverged_at !== null) describe(`The loss stopped being a number at step ${thousands(ev.diverged_at)}: too large a learning rate. Ended at `);
+      else describe(`Done in ${ev.seconds.toFixed(1)} s: `);
     } else if (ev.type === "error") {
       showError(error, new Error(ev.detail));
     }

@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from app.explorer.training_results import TrainRequest
-from app.explorer.training_stream import plan_training, run_events
+from app.explorer.training_stream import line, plan_training, run_events
 from app.settings import Settings
 from tests.helpers.app import app_client
 
@@ -159,3 +159,38 @@ def test_a_stop_ends_the_run_after_the_step_in_hand():
     assert [e["type"] for e in events][-2:] == ["report", "done"]
     done = events[-1]
     assert done["stopped"] is True and done["steps"] == 6 and done["test_acc"] is None
+
+
+def strict(line: str) -> dict:
+    """JSON as a browser reads it: no NaN or Infinity."""
+    return json.loads(line, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
+
+
+def test_a_loss_that_is_not_a_number_ends_the_run_with_valid_json(monkeypatch):
+    """This engine's log-softmax rarely overflows, so the blow-up is staged: the fourth step's
+    gradient comes back NaN, as from weights that grew past float32."""
+    import numpy as np
+
+    from app.model.network import Network
+
+    gradient, calls = Network.gradient, []
+
+    def blowing_up(self, x, t, rng=None):
+        loss, grads = gradient(self, x, t, rng)
+        calls.append(1)
+        if len(calls) >= 4:
+            return float("nan"), {k: np.full_like(g, np.nan) for k, g in grads.items()}
+        return loss, grads
+
+    monkeypatch.setattr(Network, "gradient", blowing_up)
+    plan = plan_training(
+        TrainRequest(steps=20, batch_size=50, report_every=10, inspect_filter=0),
+        Settings(data_dir=NO_DATA),
+    )
+    events = [strict(line(e).decode()) for e in run_events(plan, threading.Event())]
+    done, last = events[-1], events[-2]
+    assert done["type"] == "done" and done["diverged_at"] == done["steps"] == 4
+    assert last["type"] == "report" and last["step"] == 4
+    assert all(isinstance(v, float) for v in last["losses"][:3])
+    assert last["losses"][3] is None and last["test_loss"] is None
+    assert last["filters"] is None and last["inspect"] is None  # NaN weights: nothing to draw

@@ -25,6 +25,7 @@ from app.settings import ROOT, Settings
 
 from . import (
     routes_backward,
+    routes_chapter,
     routes_convolve,
     routes_digits,
     routes_info,
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_pages,
         routes_training,
         routes_backward,
+        routes_chapter,
     ):
         app.include_router(module.router)
     app.include_router(attribution_router)

@@ -45,7 +45,7 @@ def _answer(name: str) -> dict:
 Target = Query(None, ge=0, le=9, description="the class of the loss; default: the predicted one")
 
 
-async def _digit(request: Request, options):
+async def digit_of(request: Request, options):
     settings = settings_of(request)
     payload = await read_payload(request, settings)
 
@@ -76,7 +76,7 @@ async def backward(
     chosen pixel's gradient as the sum of the up-to-FH*FW window contributions col2im adds,
     the overlap counts col2im(im2col(ones)), and the first max pool's gradient routing (only
     winners receive gradient; tied windows listed)."""
-    digit = await _digit(request, options)
+    digit = await digit_of(request, options)
 
     def work():
         try:
@@ -109,7 +109,7 @@ async def gradient_check_route(
     error over the rest."""
     if pixels + weights == 0:
         raise HTTPException(422, "nothing to check: pixels and weights are both 0")
-    digit = await _digit(request, options)
+    digit = await digit_of(request, options)
 
     def work():
         return gradient_check(model, digit(), target, pixels, weights, seed, jitter)

@@ -361,3 +361,67 @@ class GradientCheck(BaseModel):
     max_relative_error: float = Field(examples=[3.1e-9], description="over the smooth entries")
     worst: GradientEntry
     entries: list[GradientEntry]
+
+
+# ---------------------------------------------------------------- pooling (issue 10 items 4, 5)
+
+
+class PoolWindow(BaseModel):
+    channel: int
+    values: list[list[float]] = Field(description="the PH x PW window in this channel")
+    result: float = Field(description="its max (mode=max) or mean (mode=avg)")
+    winner: list[int] = Field(description="[row, col] in the pool's input of the first maximum")
+    tied: bool = Field(description="the maximum is reached more than once")
+
+
+class ShiftComparison(BaseModel):
+    direction: str = Field(examples=["right"])
+    input: list[list[float]] = Field(description="the pool's input for the shifted digit")
+    output: list[list[float]] = Field(description="its pooled map")
+    same: list[list[bool]] = Field(description="per pooled pixel: unchanged by the shift")
+    same_pooled: int = Field(description="pooled values above 0 (all channels) left unchanged")
+    lit_pooled: int = Field(description="pooled values above 0, all channels")
+    same_before_pooling: int = Field(description="the same count for the pool's input")
+    lit_before_pooling: int
+
+
+class PoolIm2col(BaseModel):
+    shape: list[int] = Field(description="[OH*OW*C, PH*PW]: the book's expanded matrix")
+    rows: list[list[float]] = Field(description="the channel's rows, in (oh, ow) order")
+    row_result: list[float] = Field(description="each row's max (or mean)")
+    equals_engine: bool = Field(description="reshaped back, equal to the engine's pooling")
+
+
+class Pooling(BaseModel):
+    model: str
+    layer: str = Field(examples=["pool1"])
+    mode: str = Field(examples=["max"], description="max (the model's) or avg, for comparison")
+    size: list[int]
+    stride: int
+    input_shape: list[int] = Field(description="(C, H, W) the pool reads")
+    channel: int
+    input: list[list[float]]
+    output: list[list[float]]
+    pixel: list[int] = Field(description="[row, col] of the pooled pixel explained")
+    windows: list[PoolWindow] = Field(description="that pixel's window in every channel")
+    shift: ShiftComparison
+    im2col: PoolIm2col | None = None
+
+
+class Im2colView(BaseModel):
+    model: str
+    layer: str = Field(examples=["conv1"])
+    filter: int = Field(description="the filter whose output map is given")
+    filters: int
+    size: list[int] = Field(description="[FH, FW]")
+    stride: int
+    pad: int
+    output_shape: list[int] = Field(description="[OH, OW]")
+    padded: list[list[float]] = Field(description="the input with its P rows and columns of 0")
+    col: list[list[float]] = Field(
+        description="im2col: (OH*OW, C*FH*FW), row oh*OW + ow is the window of output (oh, ow)"
+    )
+    col_W: list[list[float]] = Field(description="(C*FH*FW, FN): filter f is column f")
+    bias: list[float]
+    output: list[list[float]] = Field(description="(col @ col_W + b)[:, filter] as OH x OW")
+    equals_engine: bool = Field(description="the whole product equals the engine's conv_forward")

@@ -135,3 +135,52 @@ def test_depthwise_on_the_rgb_sample_gives_one_map_per_channel(laptop: Page, api
         expect(figures.nth(k).locator(".var-range")).to_have_text(
             f"{shown(m['range'][0])} … {shown(m['range'][1])}"
         )
+
+
+def test_pooling_window_and_shift_show_the_apis_numbers(laptop: Page, api):
+    page = laptop
+    with page.expect_response(lambda r: "/api/pooling" in r.url, timeout=TIMEOUT):
+        example(page, 7)
+    page.locator("#pool-output").evaluate("el => el.scrollIntoView({block: 'center'})")
+    box = page.locator("#pool-output").bounding_box()
+    with page.expect_response(lambda r: "/api/pooling" in r.url and "row=3" in r.url) as resp:
+        page.mouse.click(box["x"] + 5.5 * box["width"] / 12, box["y"] + 3.5 * box["height"] / 12)
+    answer = _again(api, resp.value.request)
+    assert answer["pixel"] == [3, 5]
+    rows = page.locator("#pool-windows tbody tr")
+    expect(rows).to_have_count(len(answer["windows"]))
+    for k in (0, len(answer["windows"]) - 1):
+        w = answer["windows"][k]
+        expect(rows.nth(k).locator("td").nth(2)).to_have_text(shown(w["result"]))
+        expect(rows.nth(k).locator("td").nth(4)).to_have_text("tied" if w["tied"] else "")
+    with page.expect_response(lambda r: "/api/pooling" in r.url) as shifted:
+        page.check("#pool-shift")
+    s = _again(api, shifted.value.request)["shift"]
+    expect(page.locator("#pool-same")).to_contain_text(f"{s['same_pooled']} of {s['lit_pooled']}")
+    expect(page.locator("#pool-same-before")).to_contain_text(
+        f"{s['same_before_pooling']} of {s['lit_before_pooling']}"
+    )
+
+
+def test_sliding_window_step_is_the_im2col_row_and_the_apis_output(laptop: Page, api):
+    page = laptop
+    with page.expect_response(lambda r: "/api/im2col" in r.url, timeout=TIMEOUT) as resp:
+        example(page, 4)
+    answer = _again(api, resp.value.request)
+    expect(page.locator("#i2c-sum")).to_be_visible(timeout=TIMEOUT)
+    page.locator("#i2c-step").evaluate(
+        "(el) => { el.value = 300; el.dispatchEvent(new Event('input')); }"
+    )
+    ow = answer["output_shape"][1]
+    value = answer["output"][300 // ow][300 % ow]
+    expect(page.locator("#i2c-api")).to_have_text(shown(value))
+    expect(page.locator("#i2c-sum")).to_have_text(shown(value))  # the page's own sum agrees
+    expect(page.locator("#i2c-col tr.current th")).to_have_text("300")
+    page.locator('#i2c-col tr[data-t="17"]').click()
+    expect(page.locator("#i2c-api")).to_have_text(shown(answer["output"][0][17]))
+    with page.expect_response(lambda r: "/api/im2col" in r.url and "stride=2" in r.url) as again:
+        page.fill('#i2c-controls input[name="stride"]', "2")
+        page.locator('#i2c-controls input[name="stride"]').dispatch_event("change")
+    strided = _again(api, again.value.request)
+    assert strided["output_shape"] == [12, 12]
+    expect(page.locator("#i2c-status")).to_contain_text("→ 12×12")

@@ -1,0 +1,81 @@
+"""POST /api/pooling and /api/im2col: the chapter's pooling and im2col on the user's digit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.exceptions import HTTPException
+
+from app.explorer.backward import NoConvLayerError
+from app.explorer.im2col_view import digit_im2col
+from app.explorer.models import LoadedModel
+from app.explorer.pooling import SHIFTS, NoPoolLayerError, digit_pooling
+from app.explorer.results import Im2colView, Pooling
+
+from .deps import ERRORS, chosen_model, image_body, run_work
+from .routes_backward import digit_of
+from .routes_digits import Options
+
+router = APIRouter(tags=["chapter"])
+Model = Annotated[LoadedModel, Depends(chosen_model)]
+
+
+@router.post(
+    "/api/pooling",
+    response_model=Pooling,
+    responses=ERRORS,
+    openapi_extra=image_body(),
+    summary="One pooled pixel's windows, the digit shifted by a pixel, pooling via im2col",
+)
+async def pooling(
+    request: Request,
+    model: Model,
+    options: Options,
+    channel: int = Query(0, ge=0, description="the channel whose maps are returned"),
+    row: int = Query(0, ge=0, description="pooled pixel to explain"),
+    col: int = Query(0, ge=0),
+    mode: Literal["max", "avg"] = Query("max", description="the model pools with max"),
+    shift: Literal[tuple(SHIFTS)] = Query("right", description="move the digit one pixel"),
+    im2col: bool = Query(False, description="also pool the book's way: im2col, row max"),
+):
+    """The first pooling layer on this digit: the chosen pooled pixel's window in every
+    channel with its max or mean, the winner and whether it is tied; which pooled values a
+    one-pixel shift leaves unchanged, against the same count before pooling."""
+    digit = await digit_of(request, options)
+
+    def work():
+        try:
+            return digit_pooling(model, digit(), channel, row, col, mode, shift, im2col)
+        except NoPoolLayerError as err:
+            raise HTTPException(422, str(err)) from None
+
+    return await run_work(request, work)
+
+
+@router.post(
+    "/api/im2col",
+    response_model=Im2colView,
+    responses=ERRORS,
+    openapi_extra=image_body(),
+    summary="The first conv layer's im2col matrix for a digit, the filter matrix, the product",
+)
+async def im2col_route(
+    request: Request,
+    model: Model,
+    options: Options,
+    filter: int = Query(0, ge=0, description="whose output map to return"),
+    stride: int | None = Query(None, ge=1, le=8, description="default: the layer's"),
+    pad: int | None = Query(None, ge=0, le=8, description="default: the layer's"),
+):
+    """col (OH*OW, C*FH*FW), col_W (C*FH*FW, FN) and one filter's column of col @ col_W + b
+    as an OH x OW map: the convolution as one matrix product (Fig. 7-19)."""
+    digit = await digit_of(request, options)
+
+    def work():
+        try:
+            return digit_im2col(model, digit(), filter, stride, pad)
+        except NoConvLayerError as err:
+            raise HTTPException(422, str(err)) from None
+
+    return await run_work(request, work)

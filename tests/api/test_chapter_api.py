@@ -1,0 +1,96 @@
+"""/api/pooling and /api/im2col against the engine, on a digit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.engine import layers as L
+from app.engine.im2col import im2col
+from app.explorer.models import ModelRegistry
+from app.explorer.pooling import shifted
+from app.settings import Settings
+
+
+def _digit() -> np.ndarray:
+    d = np.zeros((28, 28), np.float32)
+    d[6:22, 12:16] = 1
+    d[6:9, 8:20] = 0.7
+    return d
+
+
+@pytest.fixture(scope="module")
+def book():
+    s = Settings.from_env()
+    return ModelRegistry.from_dir(s.models_dir, "book", None).get("book").net
+
+
+def test_a_pooled_pixel_is_the_max_of_its_2x2_window_in_every_channel(client, book):
+    r = client.post(
+        "/api/pooling?model=book&channel=3&row=5&col=6&im2col=true",
+        json={"pixels": _digit().tolist()},
+    )
+    assert r.status_code == 200, r.text
+    got = r.json()
+    relu = book.trace(_digit()[None, None])[1].value  # (1, 30, 24, 24): what pool1 reads
+    pooled = L.max_pool(relu, 2, 2, 2)[0]
+    np.testing.assert_allclose(got["output"], pooled[3], atol=1e-6)
+    np.testing.assert_allclose(got["input"], relu[0, 3], atol=1e-6)
+    assert len(got["windows"]) == 30 and got["pixel"] == [5, 6]
+    for w in got["windows"]:
+        window = relu[0, w["channel"], 10:12, 12:14]
+        assert w["result"] == pytest.approx(window.max(), abs=1e-6)
+        r0, c0 = w["winner"]
+        assert relu[0, w["channel"], r0, c0] == window.max()
+        assert w["tied"] == ((window == window.max()).sum() > 1)
+    via = got["im2col"]
+    assert via["shape"] == [12 * 12 * 30, 4] and via["equals_engine"]
+    np.testing.assert_allclose(np.array(via["row_result"]).reshape(12, 12), pooled[3], atol=1e-6)
+
+
+def test_shifting_the_digit_by_one_pixel_keeps_more_pooled_values_than_conv_values(client, book):
+    got = client.post(
+        "/api/pooling?model=book&shift=right", json={"pixels": _digit().tolist()}
+    ).json()
+    s = got["shift"]
+    moved = book.trace(shifted(_digit(), "right")[None, None])[1].value
+    np.testing.assert_allclose(s["output"], L.max_pool(moved, 2, 2, 2)[0, 0], atol=1e-6)
+    same_share = s["same_pooled"] / s["lit_pooled"]
+    before_share = s["same_before_pooling"] / s["lit_before_pooling"]
+    assert same_share > before_share  # the robustness the chapter claims, measured
+    assert 0 < s["same_pooled"] < s["lit_pooled"]  # some, not all
+
+
+def test_mean_pooling_is_switchable(client, book):
+    got = client.post(
+        "/api/pooling?model=book&mode=avg&row=5&col=6", json={"pixels": _digit().tolist()}
+    ).json()
+    relu = book.trace(_digit()[None, None])[1].value
+    np.testing.assert_allclose(got["output"], L.avg_pool_forward(relu, 2, 2, 2)[0][0, 0], atol=1e-6)
+    assert got["windows"][0]["result"] == pytest.approx(relu[0, 0, 10:12, 12:14].mean(), abs=1e-6)
+
+
+def test_im2col_rows_are_the_windows_and_col_times_col_w_is_the_convolution(client, book):
+    got = client.post(
+        "/api/im2col?model=book&filter=7&pad=1&stride=2", json={"pixels": _digit().tolist()}
+    ).json()
+    assert got["output_shape"] == [13, 13] and got["equals_engine"]  # (28 + 2 - 5) / 2 + 1
+    col = np.array(got["col"])
+    assert col.shape == (169, 25)
+    np.testing.assert_allclose(col, im2col(_digit()[None, None], 5, 5, 2, 1), atol=1e-4)
+    padded = np.array(got["padded"])
+    assert padded.shape == (30, 30)
+    np.testing.assert_allclose(
+        col[13 * 3 + 4], padded[6:11, 8:13].ravel(), atol=1e-4
+    )  # window (3, 4)
+    W, b = book.weights_of(0)
+    conv = L.conv_forward(_digit()[None, None], W, b, 2, 1)[0][0, 7]
+    np.testing.assert_allclose(got["output"], conv, atol=1e-4)
+    np.testing.assert_allclose(np.array(got["col_W"])[:, 7], W[7].ravel(), atol=1e-5)
+
+
+def test_models_without_the_layer_say_so(client):
+    body = {"pixels": _digit().tolist()}
+    assert client.post("/api/im2col?model=mlp", json=body).status_code == 422
+    r = client.post("/api/pooling?model=mlp", json=body)
+    assert r.status_code == 422 and "pooling" in r.json()["detail"]

@@ -71,8 +71,9 @@ LIMITS = {
 READ_AT = 30  # the pixel count the one-line readings quote
 SCALE = (
     "diverging, the same rule for every map: purple below 0, near-white 0, orange above 0, "
-    "each map symmetric around 0 with its largest |value| at the two ends (its range); "
-    "orange pixels raise the target's logit"
+    "each map symmetric around 0 with its largest |value| at the two ends (its range); orange "
+    "is for the target (gradient, SmoothGrad: more ink there would raise its logit; the others: "
+    "the pixel as it is adds to it), purple against it"
 )
 
 

@@ -93,6 +93,7 @@ function mapCard(key, answer, m) {
     "article",
     { class: "card why-card", dataset: { key, name: m.name } },
     h("h3", { text: m.title }),
+    h("p", { class: "muted small about", text: answer.about.slice(answer.about.indexOf(": ") + 2) }),
     pics,
     h("dl", { class: "proofs" }, rows),
     m.curves ? curvePlot(m.curves, PLOT_WIDTH, plotLabel) : null,
@@ -122,7 +123,7 @@ export function createWhy(root) {
       range: [-1, 1],
       label: "Colours of every map",
       ticks: ["−max |value|", "0", "+max |value|"],
-      rule: "One rule for all: orange raises the explained class's logit, purple lowers it; each map is scaled to its own largest |value|, written under it.",
+      rule: "One rule for all: orange is for the explained class, purple against it (gradient and SmoothGrad: where more ink would raise or lower its logit; the others: what the pixel as it is adds or takes away); each map is scaled to its own largest |value|, written under it.",
     }),
   );
   $("#why-key", root).append(curveKey());

@@ -25,7 +25,10 @@ function chip(layer, prev) {
     dropout: () => [`rate ${layer.rate}`],
     softmax: () => [],
   }[layer.kind];
-  return h("li", { dataset: { name: layer.name, kind: layer.kind } }, h("b", { text: layer.name }), ...(parts ? parts() : []).map((t) => ` ${t}`));
+  // a layer that makes maps names a stage of the maps card: a button that shows it
+  const maps = layer.index >= 0 && layer.output_shape.length === 3;
+  const name = maps ? h("button", { type: "button", class: "stage-link", dataset: { stage: layer.name }, "aria-label": `Show the ${layer.name} maps` }, h("b", { text: layer.name })) : h("b", { text: layer.name });
+  return h("li", { dataset: { name: layer.name, kind: layer.kind } }, name, ...(parts ? parts() : []).map((t) => ` ${t}`));
 }
 
 /**
@@ -99,6 +102,14 @@ export function createMaps(root, filtersOf, onSelect) {
     sel.k = shown = 0;
     tabs.replaceChildren();
     grid.replaceChildren();
+  });
+
+  flow.addEventListener("click", (e) => {
+    const link = e.target.closest(".stage-link");
+    const radio = link && tabs.querySelector(`input[value="${link.dataset.stage}"]`);
+    if (!radio) return;
+    radio.click();
+    grid.closest(".card").scrollIntoView({ block: "nearest" });
   });
 
   // ---- the stage chooser: one radio per map stage of the model

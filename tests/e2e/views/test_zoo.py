@@ -190,7 +190,9 @@ def test_the_switcher_on_a_phone(phone: Page):
     expect(page.locator("#model-select")).to_be_visible()
     switch(page, "book-deep")
     expect(page.locator("#stage-tabs")).to_be_visible()
-    stage(page, "conv5")
+    # a layer chip opens its maps
+    page.locator('#flow .stage-link[data-stage="conv5"]').click()
+    expect(page.locator('#stage-tabs input[value="conv5"]')).to_be_checked()
     expect(page.locator("#map-grid .map-tile")).to_have_count(64)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.locator('#map-grid .map-tile[data-k="3"]').click()

@@ -106,3 +106,26 @@ export function traceToConv(stages, layers, index, k, i, j) {
   }
   return at < 0 ? null : { index: at, k, i, j };
 }
+
+/**
+ * The receptive field of layer `upto` (a conv or pool): how many input pixels a unit sees along a
+ * side (size), how far apart neighbouring units' fields start (jump) and where unit 0's starts
+ * (offset, negative in the padding). The same walk as app/model/receptive.py.
+ */
+export function receptiveField(layers, upto) {
+  let [size, jump, offset] = [1, 1, 0];
+  for (const l of layers) {
+    if (l.index < 0 || (l.kind !== "conv" && l.kind !== "pool")) continue;
+    offset -= (l.kind === "conv" ? l.pad : 0) * jump;
+    size += (l.size[0] - 1) * jump;
+    jump *= l.stride;
+    if (l.index === upto) break;
+  }
+  return { size, jump, offset };
+}
+
+/** [top, left, bottom, right] of the input pixels unit (i, j) sees, inclusive, padding cut off. */
+export function fieldBox({ size, jump, offset }, i, j, H, W) {
+  const [top, left] = [offset + i * jump, offset + j * jump];
+  return [Math.max(top, 0), Math.max(left, 0), Math.min(top + size - 1, H - 1), Math.min(left + size - 1, W - 1)];
+}

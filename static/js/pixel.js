@@ -5,8 +5,9 @@
 // convmath.js; this module only draws.
 
 import { colorAt, divergingCells, position } from "./colors.js";
-import { convPixel, dot, filterColumn, im2col, outputLength } from "./convmath.js";
+import { convPixel, dot, fieldBox, filterColumn, im2col, outputLength, receptiveField } from "./convmath.js";
 import { $, cellTable, fmt, h } from "./dom.js";
+import { all } from "./model.js";
 
 const TOLERANCE = 1e-3;
 
@@ -107,6 +108,11 @@ export function createPixel(root) {
   const dotLine = $("#im2col-dot-line", root);
   const im2colText = $("#im2col-text", root);
   const rowTable = $("#im2col-row", root);
+  // for a deeper layer: the part of the digit this one pixel depends on (its receptive field)
+  const fieldCanvas = h("canvas", { id: "pixel-field", role: "img" });
+  const fieldCaption = h("figcaption", { id: "pixel-field-caption" });
+  const fieldFigure = h("figure", { class: "pixel-input pixel-field", hidden: true }, fieldCanvas, fieldCaption);
+  inputCanvas.closest("figure").after(fieldFigure);
 
   return {
     /**
@@ -121,6 +127,17 @@ export function createPixel(root) {
       const input = prev ? prev.maps.map((m) => m.values) : [result.input.pixels];
       if (input.some((m) => !m)) return;
       const inputName = prev ? prev.name : "input";
+      const model = all().find((m) => m.id === result.model);
+      fieldFigure.hidden = !prev || !model;
+      if (prev && model) {
+        const x = result.input.pixels;
+        const field = receptiveField(model.layers, layer.index);
+        const [t, l, b, r] = fieldBox(field, i, j, x.length, x[0].length);
+        paintWindow(fieldCanvas, x, t, l, b - t + 1, r - l + 1, 0, 1);
+        fieldCaption.textContent = `the ${field.size}×${field.size} input pixels it depends on: rows ${t}–${b}, columns ${l}–${r}`;
+        fieldFigure.dataset.box = [t, l, b, r].join(",");
+        fieldCanvas.setAttribute("aria-label", `The input digit with the receptive field of this ${conv.name} pixel outlined: rows ${t} to ${b}, columns ${l} to ${r}`);
+      }
       const f = bank.filters[k];
       const [C, fh, fw] = [f.weights.length, f.weights[0].length, f.weights[0][0].length];
       const { stride, pad } = layer;

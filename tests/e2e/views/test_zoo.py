@@ -82,6 +82,12 @@ def test_switching_models_changes_the_maps_and_the_pixel_ledger(laptop: Page, ap
     assert abs(total + f["learned"]["filters"][k]["bias"] - value) < 2e-4
     expect(page.locator("#pixel-server")).to_have_text(shown(server[i, j]))
     expect(page.locator("#pixel-check")).to_contain_text("✓")
+    # the digit pixels this one depends on: the receptive field the server gives conv3's units
+    field = api.get("/api/units", params={"model": "book-deep", "layer": "conv3"}).json()["field"]
+    top, left = field["offset"] + i * field["jump"], field["offset"] + j * field["jump"]
+    box = [max(top, 0), max(left, 0), min(top + field["size"] - 1, 27), min(left + field["size"] - 1, 27)]
+    expect(page.locator("figure.pixel-field")).to_have_attribute("data-box", ",".join(map(str, box)))
+    expect(page.locator("#pixel-field-caption")).to_contain_text(f"rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]}")
     # the im2col row is C*FH*FW long and gives the same sum
     expect(page.locator("#im2col-caption")).to_have_text(f"col: {server.size}×{C * fh * fw}")
     assert abs(number(page.locator("#im2col-dot").text_content()) - total) < 2e-4

@@ -1,19 +1,24 @@
-"""POST /api/pooling and /api/im2col: the chapter's pooling and im2col on the user's digit."""
+"""POST /api/pooling, /api/im2col and /api/batch: the chapter's pooling, im2col and batches on
+the user's digits."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.exceptions import HTTPException
 
 from app.explorer.backward import NoConvLayerError
+from app.explorer.batch import MAX_BATCH, digit_batch
 from app.explorer.im2col_view import digit_im2col
 from app.explorer.models import LoadedModel
 from app.explorer.pooling import SHIFTS, NoPoolLayerError, digit_pooling
-from app.explorer.results import Im2colView, Pooling
+from app.explorer.results import Batch, Im2colView, Pooling
+from app.imaging.preprocess import digit_from_pixels
 
 from .deps import ERRORS, chosen_model, image_body, run_work
+from .inputs import parse_json_body
 from .routes_backward import digit_of
 from .routes_digits import Options
 
@@ -75,6 +80,62 @@ async def im2col_route(
     def work():
         try:
             return digit_im2col(model, digit(), filter, stride, pad)
+        except NoConvLayerError as err:
+            raise HTTPException(422, str(err)) from None
+
+    return await run_work(request, work)
+
+
+_BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["digits"],
+                    "properties": {
+                        "digits": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": MAX_BATCH,
+                            "items": image_body()["requestBody"]["content"]["application/json"][
+                                "schema"
+                            ]["oneOf"][1]["properties"]["pixels"],
+                        }
+                    },
+                },
+                "example": {"digits": [[[0.0] * 28] * 28, [[0.5] * 28] * 28]},
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/api/batch",
+    response_model=Batch,
+    responses=ERRORS,
+    openapi_extra=_BATCH_BODY,
+    summary="N digits through one im2col and one GEMM (Fig. 7-13)",
+)
+async def batch(
+    request: Request,
+    model: Model,
+    filter: int = Query(0, ge=0, description="whose maps to return"),
+):
+    """The first conv layer on a batch: col has N blocks of OH*OW rows, one product with the
+    filter matrix gives (N*OH*OW, FN), reshaped and transposed to (N, FN, OH, OW); checked
+    against the engine's conv_forward and against each digit alone."""
+    data = parse_json_body(await request.body())
+    raw = data.get("digits")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_BATCH:
+        raise HTTPException(422, f"'digits' must be a list of 1 to {MAX_BATCH} 28x28 digits")
+    digits = np.stack([digit_from_pixels(d) for d in raw])
+
+    def work():
+        try:
+            return digit_batch(model, digits, filter)
         except NoConvLayerError as err:
             raise HTTPException(422, str(err)) from None
 

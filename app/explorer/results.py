@@ -425,3 +425,27 @@ class Im2colView(BaseModel):
     bias: list[float]
     output: list[list[float]] = Field(description="(col @ col_W + b)[:, filter] as OH x OW")
     equals_engine: bool = Field(description="the whole product equals the engine's conv_forward")
+
+
+class BatchItem(BaseModel):
+    index: int
+    rows: list[int] = Field(description="[first, last + 1]: this digit's block of rows in col")
+    input_png: str
+    map_png: str
+    map: list[list[float]] = Field(description="the chosen filter's map for this digit")
+    first_row: list[float] = Field(description="the block's first row: the digit's first window")
+
+
+class Batch(BaseModel):
+    model: str
+    layer: str = Field(examples=["conv1"])
+    n: int
+    filter: int
+    col_shape: list[int] = Field(examples=[[2304, 25]], description="[N*OH*OW, C*FH*FW]")
+    col_W_shape: list[int] = Field(examples=[[25, 30]])
+    product_shape: list[int] = Field(examples=[[2304, 30]], description="one GEMM's result")
+    output_shape: list[int] = Field(examples=[[4, 30, 24, 24]], description="after the reshape")
+    macs: int
+    equals_engine: bool = Field(description="equal to the engine's conv_forward on the batch")
+    equals_one_by_one: bool = Field(description="equal to each digit through the layer alone")
+    items: list[BatchItem]

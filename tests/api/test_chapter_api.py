@@ -94,3 +94,28 @@ def test_models_without_the_layer_say_so(client):
     assert client.post("/api/im2col?model=mlp", json=body).status_code == 422
     r = client.post("/api/pooling?model=mlp", json=body)
     assert r.status_code == 422 and "pooling" in r.json()["detail"]
+
+
+def test_a_batch_is_one_im2col_with_n_blocks_and_one_gemm_split_back(client, book):
+    digits = [_digit(), shifted(_digit(), "right"), np.flipud(_digit()).copy()]
+    r = client.post("/api/batch?model=book&filter=2", json={"digits": [d.tolist() for d in digits]})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["col_shape"] == [3 * 24 * 24, 25] and got["product_shape"] == [1728, 30]
+    assert got["output_shape"] == [3, 30, 24, 24]
+    assert got["equals_engine"] and got["equals_one_by_one"]
+    W, b = book.weights_of(0)
+    x = np.stack(digits)[:, None]
+    conv = L.conv_forward(x, W, b)[0]
+    for item, want in zip(got["items"], conv[:, 2], strict=True):
+        assert item["rows"] == [item["index"] * 576, (item["index"] + 1) * 576]
+        np.testing.assert_allclose(item["map"], want, atol=1e-4)
+        np.testing.assert_allclose(
+            item["first_row"], x[item["index"], 0, :5, :5].ravel(), atol=1e-4
+        )
+
+
+def test_a_batch_has_one_to_six_digits(client):
+    assert client.post("/api/batch", json={"digits": []}).status_code == 422
+    seven = [_digit().tolist()] * 7
+    assert client.post("/api/batch", json={"digits": seven}).status_code == 422

@@ -184,3 +184,23 @@ def test_sliding_window_step_is_the_im2col_row_and_the_apis_output(laptop: Page,
     strided = _again(api, again.value.request)
     assert strided["output_shape"] == [12, 12]
     expect(page.locator("#i2c-status")).to_contain_text("→ 12×12")
+
+
+def test_a_batch_of_the_digits_read_shows_the_apis_shapes(laptop: Page, api):
+    page = laptop
+    example(page, 3)
+    with page.expect_response(lambda r: "/api/batch" in r.url, timeout=TIMEOUT) as resp:
+        example(page, 7)
+    page.wait_for_function("document.querySelectorAll('#batch-items figure').length === 2")
+    answer = _again(api, resp.value.request)
+    assert answer["n"] == 2 and answer["equals_engine"] and answer["equals_one_by_one"]
+    rows, taps = answer["col_shape"]
+    expect(page.locator("#batch-col")).to_have_text(f"{rows}×{taps}")
+    expect(page.locator("#batch-product")).to_have_text("×".join(map(str, answer["product_shape"])))
+    expect(page.locator("#batch-output")).to_have_text(
+        f"({', '.join(map(str, answer['output_shape']))})"
+    )
+    blocks = page.locator("#batch-blocks .batch-block")
+    expect(blocks).to_have_count(2)
+    second = answer["items"][1]["rows"]
+    expect(blocks.nth(1)).to_have_text(f"digit 1: rows {second[0]}…{second[1] - 1}")

@@ -11,7 +11,7 @@ import math
 from app.model.architecture import Architecture
 from app.model.filter_stats import filter_structure
 
-from .models import LoadedModel
+from .models import LoadedModel, units_path
 from .results import Layer, ModelInfo, ModelSummary, StructureSummary
 
 
@@ -108,6 +108,7 @@ def describe_model(model: LoadedModel, default_id: str) -> ModelSummary:
         sha256=model.sha256,
         file=model.path.name,
         has_initial=model.initial is not None,
+        has_units=units_path(model).is_file(),
         filter_structure=structure,
     )
 

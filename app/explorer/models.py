@@ -30,6 +30,11 @@ class LoadedModel:
         return self.metadata.get("title", self.id)
 
 
+def units_path(model: LoadedModel) -> Path:
+    """Where `conv-explorer units` keeps a model's top test patches."""
+    return model.path.parent / "units" / f"{model.id}.npz"
+
+
 def _initial_params(net: Network, meta: dict) -> dict[str, np.ndarray] | None:
     """The weights training started from: regenerated from the recorded seed (the same
     draws as at training), or None for imported weights whose start is unknown."""

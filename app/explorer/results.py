@@ -236,6 +236,7 @@ class ModelSummary(BaseModel):
     sha256: str
     file: str
     has_initial: bool = Field(description="the untrained weights are known (not for imports)")
+    has_units: bool = Field(description="GET /api/units can show its units' top patches")
     filter_structure: StructureSummary | None
 
 
@@ -449,3 +450,30 @@ class Batch(BaseModel):
     equals_engine: bool = Field(description="equal to the engine's conv_forward on the batch")
     equals_one_by_one: bool = Field(description="equal to each digit through the layer alone")
     items: list[BatchItem]
+
+
+class ChannelTerm(BaseModel):
+    channel: int
+    window: list[list[float]] = Field(description="the channel's FH x FW window")
+    kernel: list[list[float]] = Field(description="the filter's slice for this channel")
+    products: list[list[float]]
+    partial: float = Field(description="the channel's partial sum")
+
+
+class Conv3dPixel(BaseModel):
+    input_shape: list[int] = Field(examples=[[3, 48, 64]], description="(C, H, W)")
+    kernel_shape: list[int] = Field(examples=[[3, 3, 3, 3]], description="(FN, C, FH, FW)")
+    bias: list[float] = Field(description="(FN,): one number per filter")
+    bias_shape: list[int] = Field(examples=[[3, 1, 1]], description="as broadcast onto the maps")
+    output_shape: list[int] = Field(examples=[[3, 46, 62]], description="(FN, OH, OW)")
+    stride: int
+    pad: int
+    pixel: list[int]
+    filter: int
+    names: list[str]
+    channels: list[ChannelTerm]
+    total: float = Field(description="the sum of the partial sums")
+    value: float = Field(description="total + bias[filter]")
+    engine_value: float = Field(description="out[filter, row, col] from the engine's conv_forward")
+    macs: int
+    maps: list[ResponseMap] = Field(description="one map per filter")

@@ -9,16 +9,12 @@ from app.imaging.render import render_gray
 from app.model.receptive import load_units, receptive_fields
 
 from .filters import conv_layer_index
-from .models import LoadedModel
+from .models import LoadedModel, units_path
 from .results import Patch, ReceptiveField, Unit, Units
 
 
 class UnitsMissingError(LookupError):
     """The model has no precomputed top patches (`conv-explorer units` makes them)."""
-
-
-def units_path(model: LoadedModel) -> Path:
-    return model.path.parent / "units" / f"{model.id}.npz"
 
 
 @lru_cache(maxsize=16)

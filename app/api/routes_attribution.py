@@ -68,8 +68,8 @@ async def attribute_digit(
     random order, with a one-line reading; and the same map from an untrained network of the
     same layers with the Spearman rank correlation of the two |maps|. Grad-CAM gives one map
     per conv and pooling stage; a model without conv layers gets none and a `note` saying so.
-    A cost over a limit (integration steps, samples, occlusion windows, curve pixels) is a 422
-    naming it."""
+    A cost over a limit (integration steps, samples, occlusion windows, curve pixels, or 20
+    billion multiply-adds for the whole call on this model) is a 422 naming it."""
     chosen = AttributionOptions(
         method=method, target=target, steps=steps, baseline=baseline, samples=samples,
         noise=noise, seed=seed, patch=patch, stride=stride, ink=ink, curve_pixels=curve_pixels,

@@ -68,6 +68,9 @@ LIMITS = {
     "windows": (400, "occlusion windows"),
     "curve_pixels": (784, "curve pixels"),
 }
+# ... and all of a call's passes together, in multiply-adds: the chapter-8 net costs 10x the
+# chapter-7 one per image, so the same options can be fine for one model and too much for another.
+MAX_MACS = 20_000_000_000
 READ_AT = 30  # the pixel count the one-line readings quote
 SCALE = (
     "diverging, the same rule for every map: purple below 0, near-white 0, orange above 0, "
@@ -153,6 +156,52 @@ def check(options: AttributionOptions, model: LoadedModel) -> None:
         raise AttributionError(
             f"curve_pixels: {options.curve_pixels} is more than the {h * w} the input has"
         )
+
+
+def macs_per_image(arch) -> int:
+    """Multiply-adds of one forward pass: FN*C*FH*FW*OH*OW per conv, D*units per affine."""
+    total = 0
+    for i, layer in enumerate(arch.layers):
+        before, after = arch.input_shape_of(i), arch.shapes[i]
+        if layer.kind == "conv":
+            total += after[0] * before[0] * layer.size[0] * layer.size[1] * after[1] * after[2]
+        elif layer.kind == "affine":
+            total += math.prod(before) * layer.units
+    return total
+
+
+def cost(options: AttributionOptions, arch, ink_pixels: int) -> int:
+    """An upper bound of a call's multiply-adds, before any work: a backward pass counted as
+    two forward passes; the untrained reference doubles the method; each curve sends one image
+    per step that touches ink (at most 1 + min(curve_pixels, ink_pixels))."""
+    _, h, w = arch.input_shape
+    stages = len(methods.cam_stages(arch))
+    forward_backward = {
+        "smoothgrad": options.samples,
+        "integrated_gradients": options.steps,
+        "grad_cam": stages,
+        "occlusion": 0,
+    }.get(options.method, 1)
+    forward = {
+        "integrated_gradients": 2,
+        "occlusion": methods.occlusion_windows((h, w), options.patch, options.stride) + 1,
+        "grad_cam": 1,
+    }.get(options.method, 0)
+    method = 3 * forward_backward + forward
+    maps = stages if options.method == "grad_cam" else 1
+    curves = (maps + 1) * 2 * (1 + min(options.curve_pixels, ink_pixels))
+    return macs_per_image(arch) * (method * (2 if options.sanity else 1) + curves)
+
+
+def check_cost(options: AttributionOptions, model: LoadedModel, digit: np.ndarray) -> int:
+    macs = cost(options, model.net.arch, int(np.count_nonzero(digit)))
+    if macs > MAX_MACS:
+        raise AttributionError(
+            f"this call would cost {macs / 1e9:.1f} billion multiply-adds on {model.id}, over "
+            f"the limit of {MAX_MACS / 1e9:.0f} billion per call: fewer steps, samples, windows "
+            "or curve pixels, or sanity=false"
+        )
+    return macs
 
 
 # ------------------------------------------------------------------ the maps
@@ -301,6 +350,7 @@ def attribute(
 ) -> Attribution:
     """digit (H, W) 0..1, 1 = ink -> the method's map(s), each with its proof."""
     check(options, model)
+    check_cost(options, model, digit)
     net = model.net
     x = np.asarray(digit, np.float32)[None]
     logits = net.predict(x[None])[0]

@@ -137,6 +137,16 @@ def test_a_request_over_a_limit_is_a_422_that_names_it(client, seven, query, wor
     assert r.status_code == 422 and words in r.json()["detail"]
 
 
+def test_a_call_over_the_compute_budget_is_a_422_that_says_what_to_lower(client, seven):
+    require_model("book-deep")
+    r = post(client, seven, method="integrated_gradients", steps=512, model="book-deep")
+    assert r.status_code == 422
+    assert (
+        "over the limit of 20 billion" in r.json()["detail"]
+        and "sanity=false" in r.json()["detail"]
+    )
+
+
 def test_a_limit_is_refused_before_the_body_is_read(client):
     r = client.post("/api/attribute", params={"method": "smoothgrad", "samples": 999}, content=b"")
     assert r.status_code == 422 and "samples" in r.json()["detail"]

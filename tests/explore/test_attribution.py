@@ -17,6 +17,8 @@ from app.explorer.attribution import (
     AttributionError,
     AttributionOptions,
     attribute,
+    cost,
+    macs_per_image,
     sanity_reference,
 )
 from app.explorer.mean_digit import MEAN_DIGIT_PATH, load_mean_digit
@@ -328,6 +330,21 @@ def test_a_model_without_conv_layers_has_no_grad_cam_and_says_so(digits):
 def test_a_cost_over_a_limit_is_refused_by_name(model, digits, options, words):
     with pytest.raises(AttributionError, match=words):
         attribute(model, digits[0][0, 0], options)
+
+
+def test_a_call_is_costed_in_multiply_adds_before_any_work(digits):
+    simple = load_one(require_model("untrained")).net.arch  # the chapter's layers
+    # conv 30 x 1 x 5 x 5 over 24 x 24, affine 4320 x 100, affine 100 x 10
+    assert macs_per_image(simple) == 30 * 25 * 576 + 4320 * 100 + 100 * 10
+    ink = int(np.count_nonzero(digits[0][0]))
+    gradient = AttributionOptions("gradient", sanity=False)
+    # 1 forward + backward (3 passes); 2 curves each for the map and the random order
+    assert cost(gradient, simple, ink) == macs_per_image(simple) * (3 + 2 * 2 * (1 + 100))
+    deep = require_model("book-deep")
+    with pytest.raises(AttributionError, match="billion multiply-adds on book-deep"):
+        attribute(
+            load_one(deep), digits[0][0, 0], AttributionOptions("integrated_gradients", steps=512)
+        )
 
 
 def test_the_limits_bound_every_batch():

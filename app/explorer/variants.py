@@ -61,7 +61,7 @@ def variant_cost(shape, kernels: list[Kernel], stride: int, pad: int, v: Variant
     return shapes, total
 
 
-def _map(name: str, m: np.ndarray, exact: bool, values: bool) -> ResponseMap:
+def response_map(name: str, m: np.ndarray, exact: bool, values: bool) -> ResponseMap:
     low, high = float(m.min()), float(m.max())
     return ResponseMap(
         name=name,
@@ -124,7 +124,7 @@ def convolve_variant(
             shown.append(np.maximum(m[0, 0], 0) if relu else m[0, 0])
             exact.append(oh.exact and ow.exact)
     for name, m, ex in zip(names, shown, exact, strict=True):
-        maps.append(_map(name, m, ex, values))
+        maps.append(response_map(name, m, ex, values))
     if v.transposed:
         for k, m in zip(kernels, shown, strict=True):
             fh, fw = k.weights.shape[1:]
@@ -133,7 +133,7 @@ def convolve_variant(
                 output_padding_for(w, fw, pad, stride, v.dilation),
             )
             t = conv_transpose(m[None, None], k.weights[None], stride, pad, v.dilation, 1, op)
-            back.append(_map(f"{k.name}:transposed", t[0].mean(axis=0), True, values))
+            back.append(response_map(f"{k.name}:transposed", t[0].mean(axis=0), True, values))
     snippets = None
     if code:
         settings = dict(stride=stride, pad=pad, variant=v, relu=relu)

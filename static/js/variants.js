@@ -6,7 +6,7 @@ import { postJSON } from "./api.js";
 import { cellTable, $, fmt, h, showError } from "./dom.js";
 
 /** A small RGB picture with colour edges, so depthwise has three different channels. */
-function samplePicture() {
+export function samplePicture() {
   const c = document.createElement("canvas");
   c.width = 64;
   c.height = 48;

@@ -119,3 +119,35 @@ def test_a_batch_has_one_to_six_digits(client):
     assert client.post("/api/batch", json={"digits": []}).status_code == 422
     seven = [_digit().tolist()] * 7
     assert client.post("/api/batch", json={"digits": seven}).status_code == 422
+
+
+def test_3d_convolution_one_pixel_is_the_sum_of_its_channel_partial_sums_plus_the_bias(client):
+    from app.engine.im2col import pad_images
+    from app.explorer.kernels import classic_kernel
+
+    rng = np.random.default_rng(4)
+    kernel = rng.standard_normal((3, 3, 3)).round(3)
+    r = client.post(
+        "/api/conv3d?kernels=sobel_x,emboss&biases=0.5,-1,0.25&pad=1&row=10&col=7&filter=2",
+        json={"pixels": _digit().tolist(), "kernel": kernel.tolist()},
+    )
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["kernel_shape"] == [3, 3, 3, 3] and got["bias_shape"] == [3, 1, 1]
+    assert got["output_shape"] == [3, 28, 28] and got["names"] == ["sobel_x", "emboss", "custom"]
+    x = pad_images(np.repeat(_digit()[None, None], 3, axis=1), 1)[0]
+    partials = [(x[c, 10:13, 7:10] * kernel[c]).sum() for c in range(3)]
+    assert [t["partial"] for t in got["channels"]] == pytest.approx(partials, abs=1e-4)
+    assert got["total"] == pytest.approx(sum(partials), abs=1e-4)
+    assert got["value"] == pytest.approx(sum(partials) + 0.25, abs=1e-4)
+    assert got["engine_value"] == pytest.approx(got["value"], abs=1e-4)
+    W = np.stack([np.repeat(classic_kernel(n)[None] / 3, 3, axis=0) for n in ("sobel_x", "emboss")])
+    W = np.concatenate([W, kernel[None]]).astype(np.float32)
+    maps = L.conv_forward(x[None], W, np.array([0.5, -1, 0.25], np.float32))[0][0]
+    for m, want in zip(got["maps"], maps, strict=True):
+        assert m["range"] == pytest.approx([want.min(), want.max()], abs=1e-4)
+
+
+def test_3d_convolution_needs_one_bias_per_filter(client):
+    r = client.post("/api/conv3d?biases=1,2,3", json={"pixels": _digit().tolist()})
+    assert r.status_code == 422 and "2 filters" in r.json()["detail"]

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.views.ui import TIMEOUT, example, shown
+
+
+@pytest.fixture(autouse=True)
+def patient_expect():
+    """The cores are shared with training runs: give every expect() the views' timeout."""
+    expect.set_options(timeout=TIMEOUT)
+    yield
+    expect.set_options(timeout=5_000)  # playwright's default, for the other modules
 
 
 def sci(x: float) -> str:
@@ -189,7 +198,8 @@ def test_sliding_window_step_is_the_im2col_row_and_the_apis_output(laptop: Page,
 def test_a_batch_of_the_digits_read_shows_the_apis_shapes(laptop: Page, api):
     page = laptop
     example(page, 3)
-    with page.expect_response(lambda r: "/api/batch" in r.url, timeout=TIMEOUT) as resp:
+    two = lambda r: "/api/batch" in r.url and r.request.post_data.count("]],[[") == 1  # noqa: E731
+    with page.expect_response(two, timeout=TIMEOUT) as resp:
         example(page, 7)
     page.wait_for_function("document.querySelectorAll('#batch-items figure').length === 2")
     answer = _again(api, resp.value.request)
@@ -204,3 +214,30 @@ def test_a_batch_of_the_digits_read_shows_the_apis_shapes(laptop: Page, api):
     expect(blocks).to_have_count(2)
     second = answer["items"][1]["rows"]
     expect(blocks.nth(1)).to_have_text(f"digit 1: rows {second[0]}…{second[1] - 1}")
+
+
+def test_3d_convolution_partial_sums_total_and_bias_are_the_apis(laptop: Page, api):
+    page = laptop
+    with page.expect_response(lambda r: "/api/conv3d" in r.url, timeout=TIMEOUT) as resp:
+        page.locator("#conv3d").scroll_into_view_if_needed()
+    expect(page.locator("#c3-engine")).to_be_visible(timeout=TIMEOUT)
+    answer = _again(api, resp.value.request)
+    assert answer["bias_shape"] == [3, 1, 1] and answer["output_shape"][0] == 3
+    partials = page.locator(".c3-partial")
+    expect(partials).to_have_count(3)
+    for k, t in enumerate(answer["channels"]):
+        expect(partials.nth(k)).to_have_text(shown(t["partial"]))
+    expect(page.locator("#c3-total")).to_have_text(shown(answer["total"]))
+    expect(page.locator("#c3-value")).to_have_text(shown(answer["value"]))
+    expect(page.locator("#c3-engine")).to_have_text(shown(answer["engine_value"]))
+    assert (
+        answer["value"] == answer["engine_value"]
+        or abs(answer["value"] - answer["engine_value"]) < 1e-4
+    )
+    img = page.locator('#c3-maps figure[data-f="0"] img')
+    box = img.bounding_box()
+    with page.expect_response(lambda r: "/api/conv3d" in r.url and "filter=0" in r.url) as clicked:
+        page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+    again = _again(api, clicked.value.request)
+    assert again["filter"] == 0
+    expect(page.locator("#c3-value")).to_have_text(shown(again["value"]))

@@ -43,10 +43,12 @@ class BodyLimitMiddleware:
             if int(declared) > self.max_bytes:
                 await _send_json(send, 413, self._too_large(int(declared)))
                 return
-        received = 0
+        received, body_done = 0, False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, body_done
+            if body_done:  # what is left to hear is the client leaving, whenever it does
+                return await receive()  # (a streamed answer listens for it all along)
             try:
                 message = await asyncio.wait_for(receive(), self.timeout)
             except TimeoutError:
@@ -55,6 +57,7 @@ class BodyLimitMiddleware:
                 ) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
                 if received > self.max_bytes:
                     raise HTTPException(413, self._too_large(received))
             return message

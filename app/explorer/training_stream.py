@@ -476,6 +476,7 @@ class Job:
 
     def _in_process(self) -> None:
         plan, outcome, last_step, started = self.plan, None, 0, time.perf_counter()
+        failed = None
         try:
             self._send(line(start_event(plan)))  # at once, before the data is read
             data = load_data(plan.data_dir)  # here, so the child never waits on a lock
@@ -494,9 +495,15 @@ class Job:
                     os.closerange(write + 1, os.sysconf("SC_OPEN_MAX"))
                     os.nice(NICE)
                     with os.fdopen(write, "wb", buffering=0) as out:
-                        for event in run_events(plan, threading.Event(), data, start=False):
-                            out.write(line(event))
-                    code = 0
+                        try:
+                            for event in run_events(plan, threading.Event(), data, start=False):
+                                out.write(line(event))
+                            code = 0
+                        except BrokenPipeError:  # the server is gone
+                            pass
+                        except Exception as err:  # the server logs it, the client reads it
+                            detail = f"training failed: {type(err).__name__}: {err}"
+                            out.write(line(ErrorEvent(detail=detail).model_dump()))
                 finally:
                     os._exit(code)
             os.close(write)
@@ -506,6 +513,9 @@ class Job:
                         last_step = int(raw[24 : raw.index(b",", 24)])
                     elif raw.startswith(b'{"type":"done"'):
                         outcome = json.loads(raw)
+                    elif raw.startswith(b'{"type":"error"'):
+                        failed = json.loads(raw)["detail"]
+                        log.error("live training %s", failed)
                     self._send(raw)
             os.waitpid(self.pid, 0)
             if outcome is None and self.stop.is_set():
@@ -519,7 +529,7 @@ class Job:
                     train_acc=None,
                     test_acc=None,
                 ).model_dump()
-            elif outcome is None:
+            elif outcome is None and failed is None:
                 raise RuntimeError("the training process ended before its last step")
         except Exception as err:
             self._failed(err)

@@ -18,7 +18,12 @@ LONG = {"steps": 6000, "batch_size": 50, "report_every": 1000}  # far longer tha
 
 @pytest.fixture(scope="module")
 def trainer_url():
-    proc, url = start_server({"CONV_EXPLORER_DATA_DIR": "/nonexistent/mnist"})
+    # a body timeout of 1 s: a stream runs far longer than the body took to arrive
+    env = {
+        "CONV_EXPLORER_DATA_DIR": "/nonexistent/mnist",
+        "CONV_EXPLORER_BODY_TIMEOUT_SECONDS": "1",
+    }
+    proc, url = start_server(env)
     yield url
     proc.terminate()
     proc.wait(timeout=10)
@@ -75,9 +80,22 @@ def test_two_trainings_run_and_a_third_waits_its_turn(trainer_url):
             c.stream("POST", "/api/train", json=LONG) as a,
             c.stream("POST", "/api/train", json=LONG) as b,
         ):
-            for r in (a, b):
-                assert json.loads(next(r.iter_lines()))["type"] == "start"
-            third = c.post("/api/train", json=LONG)
-            assert third.status_code == 429 and "retry-after" in third.headers
+            lines = [r.iter_lines() for r in (a, b)]
+            assert [json.loads(next(it))["type"] for it in lines] == ["start", "start"]
+            third = c.post("/api/train", json={**LONG, "steps": 4})
+            assert third.status_code == 429, (third.text[-300:], status(trainer_url))
+            assert "retry-after" in third.headers
         wait_for(lambda: status(trainer_url)["running"] == 0, "both slots freed")
         assert c.get("/api/health").status_code == 200
+
+
+def test_a_stream_outlives_the_body_timeout(trainer_url):
+    """The body limit times the body's arrival only: the response of a run that takes longer
+    than CONV_EXPLORER_BODY_TIMEOUT_SECONDS (1 s here) still ends with its done event."""
+    body = {"steps": 600, "batch_size": 50, "report_every": 200}
+    with httpx.stream("POST", trainer_url + "/api/train", json=body, timeout=120) as r:
+        events = [json.loads(line) for line in r.iter_lines() if line]
+    done = events[-1]
+    assert done["type"] == "done" and done["steps"] == 600
+    if done["seconds"] <= 1:
+        pytest.skip("this machine trained 600 steps within the 1 s body timeout")

@@ -234,6 +234,11 @@ function createLiveTraining(root) {
     mapsEl.replaceChildren(...maps);
   }
   buildTiles(30);
+  // the tile marked is the filter the inspect field names
+  field("inspect_filter").addEventListener("input", () => {
+    const k = Number(field("inspect_filter").value);
+    tiles.forEach((t, j) => t.button.setAttribute("aria-pressed", String(j === k)));
+  });
 
   // ---------------------------------------------------------------- drawing one report
   function show(index) {

@@ -60,7 +60,7 @@ DEFAULT_STEPS = 300
 DEFAULT_TRAIN_SIZE = 10_000
 EVAL_SIZE = (100, 500)  # digits behind each report's train and test accuracy: fewest, most
 PROBES = 500  # the probe digit is one of the first PROBES test digits
-NICE = 10  # training threads yield the CPU to requests (Linux: per-thread niceness)
+NICE = 10  # a training (process or thread) yields the CPU to requests
 THREADS = 1  # gradient threads per training: two trainings on two cores, BLAS at one each
 MAX_REPORTS = 1000
 

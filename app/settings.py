@@ -22,6 +22,7 @@ class Settings:
     max_image_pixels: int = 40_000_000  # width x height, checked before decoding
     max_convolve_side: int = 1024  # uploads are downscaled to at most this longer side
     max_convolve_macs: int = 150_000_000  # multiply-adds of one /api/convolve call
+    max_attribution_macs: int = 20_000_000_000  # multiply-adds of one /api/attribute call
     max_kernel_side: int = 15
     max_stride: int = 16
     max_pad: int = 16

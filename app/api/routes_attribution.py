@@ -13,6 +13,7 @@ from app.explorer.attribution import (
     AttributionOptions,
     attribute,
     check,
+    check_cost,
 )
 from app.explorer.attribution_results import Attribution
 from app.explorer.digits import DIGIT_WORK_SIDE, read_digit
@@ -75,11 +76,13 @@ async def attribute_digit(
         noise=noise, seed=seed, patch=patch, stride=stride, ink=ink, curve_pixels=curve_pixels,
         curves=curves, sanity=sanity,
     )  # fmt: skip
-    try:
-        check(chosen, model)  # before the body is read: a request over a limit costs nothing
+    settings = settings_of(request)
+    budget = settings.max_attribution_macs
+    try:  # before the body is read: a request over a limit costs nothing
+        check(chosen, model)
+        check_cost(chosen, model, 0, budget)  # a blank digit's cost: the least it can be
     except AttributionError as err:
         raise HTTPException(422, str(err)) from None
-    settings = settings_of(request)
     registry = registry_of(request)
     untrained = registry.models.get("untrained")
     payload = await read_payload(request, settings)
@@ -88,7 +91,7 @@ async def attribute_digit(
         gray = payload.image_array(settings.max_image_pixels, DIGIT_WORK_SIDE)
         digit = read_digit(gray, payload.pixels, options).digit
         try:
-            return attribute(model, digit, chosen, untrained)
+            return attribute(model, digit, chosen, untrained, budget)
         except AttributionError as err:
             raise HTTPException(422, str(err)) from None
 

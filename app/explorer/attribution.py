@@ -70,6 +70,7 @@ LIMITS = {
 }
 # ... and all of a call's passes together, in multiply-adds: the chapter-8 net costs 10x the
 # chapter-7 one per image, so the same options can be fine for one model and too much for another.
+# The server's limit is the setting max_attribution_macs; this is its default.
 MAX_MACS = 20_000_000_000
 READ_AT = 30  # the pixel count the one-line readings quote
 SCALE = (
@@ -182,24 +183,26 @@ def cost(options: AttributionOptions, arch, ink_pixels: int) -> int:
         "grad_cam": stages,
         "occlusion": 0,
     }.get(options.method, 1)
-    forward = {
-        "integrated_gradients": 2,
-        "occlusion": methods.occlusion_windows((h, w), options.patch, options.stride) + 1,
-        "grad_cam": 1,
-    }.get(options.method, 0)
+    forward = {"integrated_gradients": 2, "grad_cam": 1}.get(options.method, 0)
+    if options.method == "occlusion":  # patch and stride mean nothing to the other methods
+        forward = methods.occlusion_windows((h, w), options.patch, options.stride) + 1
     method = 3 * forward_backward + forward
     maps = stages if options.method == "grad_cam" else 1
     curves = (maps + 1) * 2 * (1 + min(options.curve_pixels, ink_pixels))
     return macs_per_image(arch) * (method * (2 if options.sanity else 1) + curves)
 
 
-def check_cost(options: AttributionOptions, model: LoadedModel, digit: np.ndarray) -> int:
-    macs = cost(options, model.net.arch, int(np.count_nonzero(digit)))
-    if macs > MAX_MACS:
+def check_cost(
+    options: AttributionOptions, model: LoadedModel, ink_pixels: int, limit: int = MAX_MACS
+) -> int:
+    """The call's multiply-adds, or an AttributionError that says what to lower. Before the
+    digit is known, ink_pixels=0 gives a lower bound, so a refusal then is certain."""
+    macs = cost(options, model.net.arch, ink_pixels)
+    if macs > limit:
         raise AttributionError(
-            f"this call would cost {macs / 1e9:.1f} billion multiply-adds on {model.id}, over "
-            f"the limit of {MAX_MACS / 1e9:.0f} billion per call: fewer steps, samples, windows "
-            "or curve pixels, or sanity=false"
+            f"this call would cost {macs / 1e9:.3g} billion multiply-adds on {model.id}, over "
+            f"the limit of {limit / 1e9:g} billion per call (CONV_EXPLORER_MAX_ATTRIBUTION_MACS): "
+            "fewer steps, samples, windows or curve pixels, or sanity=false"
         )
     return macs
 
@@ -347,10 +350,11 @@ def attribute(
     digit: np.ndarray,
     options: AttributionOptions,
     untrained: LoadedModel | None = None,
+    max_macs: int = MAX_MACS,
 ) -> Attribution:
     """digit (H, W) 0..1, 1 = ink -> the method's map(s), each with its proof."""
     check(options, model)
-    check_cost(options, model, digit)
+    check_cost(options, model, int(np.count_nonzero(digit)), max_macs)
     net = model.net
     x = np.asarray(digit, np.float32)[None]
     logits = net.predict(x[None])[0]

@@ -8,9 +8,13 @@ from hypothesis import HealthCheck, settings
 
 from app.main import app
 
-# POST /api/train trains for up to the server's step limit: fuzzed with tiny limits in
-# test_training_fuzz.py
-schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path="/api/train")
+# POST /api/train trains for up to the server's step limit, POST /api/attribute may compute for
+# seconds: fuzzed with tiny limits in test_training_fuzz.py and test_attribution_fuzz.py
+schema = (
+    schemathesis.openapi.from_asgi("/openapi.json", app)
+    .exclude(path="/api/train")
+    .exclude(path="/api/attribute")
+)
 
 
 @schema.parametrize()

@@ -340,6 +340,8 @@ def test_a_call_is_costed_in_multiply_adds_before_any_work(digits):
     gradient = AttributionOptions("gradient", sanity=False)
     # 1 forward + backward (3 passes); 2 curves each for the map and the random order
     assert cost(gradient, simple, ink) == macs_per_image(simple) * (3 + 2 * 2 * (1 + 100))
+    # patch and stride are occlusion's: another method ignores them, even impossible ones
+    assert cost(AttributionOptions("grad_cam", patch=29), simple, ink) > 0
     deep = require_model("book-deep")
     with pytest.raises(AttributionError, match="billion multiply-adds on book-deep"):
         attribute(

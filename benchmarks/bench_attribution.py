@@ -82,8 +82,8 @@ def main() -> None:
     print(f"model {model.id} ({net.arch.summary()}); {platform.processor() or platform.machine()}")
     print(f"median of {r} runs, one BLAS thread\n")
 
-    forward = median_ms(lambda: net.predict(x[None]), r)
-    gradient = median_ms(lambda: M.gradient(net, x, target), r)
+    forward = median_ms(lambda: net.predict(x[None]), max(r, 100))  # cheap: many runs
+    gradient = median_ms(lambda: M.gradient(net, x, target), max(r, 100))
     print(f"baseline forward, batch 1:             {forward:8.3f} ms")
     print(f"baseline forward + backward, batch 1:  {gradient:8.3f} ms\n")
 

@@ -31,7 +31,7 @@ const gray = (high) => (v) => {
   return `rgb(${g},${g},${g})`;
 };
 
-export function createBackward(root) {
+function createBackward(root) {
   const status = $("#bw-status", root);
   const error = $("#bw-error", root);
   const targetSel = $("#bw-target", root);

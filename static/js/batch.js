@@ -7,7 +7,7 @@ import { $, h, showError } from "./dom.js";
 
 const MAX = 6;
 
-export function createBatch(root) {
+function createBatch(root) {
   const status = $("#batch-status", root);
   const error = $("#batch-error", root);
   const blocks = $("#batch-blocks", root);

@@ -14,7 +14,7 @@ const RED_MINUS_GREEN = [
 ];
 const CHANNEL = ["red", "green", "blue"];
 
-export function createConv3d(root) {
+function createConv3d(root) {
   const status = $("#c3-status", root);
   const error = $("#c3-error", root);
   const maps = $("#c3-maps", root);

@@ -3,7 +3,7 @@
 
 const SVG = "http://www.w3.org/2000/svg";
 // Okabe-Ito: vermillion for deletion, blue for insertion; random orders dashed, not colour alone
-export const LINES = {
+const LINES = {
   deletion: { color: "#d55e00", dash: "", label: "deletion, map order" },
   deletion_random: { color: "#d55e00", dash: "5 3", label: "deletion, random order" },
   insertion: { color: "#0072b2", dash: "", label: "insertion, map order" },

@@ -9,7 +9,7 @@ import { $, fmt, h, showError } from "./dom.js";
 
 const PLAY_MS = 120;
 
-export function createIm2col(root) {
+function createIm2col(root) {
   const form = $("#i2c-controls", root);
   const status = $("#i2c-status", root);
   const error = $("#i2c-error", root);

@@ -6,7 +6,7 @@ import { postJSON } from "./api.js";
 import { $, fmt, h, showError } from "./dom.js";
 import { drawCells } from "./cells.js";
 
-export function createPooling(root) {
+function createPooling(root) {
   const status = $("#pool-status", root);
   const error = $("#pool-error", root);
   const input = $("#pool-input", root);

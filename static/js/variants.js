@@ -25,7 +25,7 @@ export function samplePicture() {
   return c.toDataURL("image/png");
 }
 
-export function createVariants(root) {
+function createVariants(root) {
   const form = $("#var-controls", root);
   const status = $("#var-status", root);
   const error = $("#var-error", root);

@@ -104,7 +104,7 @@ function pendingCard(key, text) {
   return h("article", { class: "card why-card pending", dataset: { key } }, h("p", { class: "muted small", text }));
 }
 
-export function createWhy(root) {
+function createWhy(root) {
   const grid = $("#why-maps", root);
   const targets = $("#why-target", root);
   const status = $("#why-status", root);

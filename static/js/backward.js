@@ -4,7 +4,7 @@
 // the "explored" event main.js sends; every number shown is the API's.
 
 import { postJSON } from "./api.js";
-import { $, fmt, h, showError } from "./dom.js";
+import { $, fmt, h, hasLayer, showError } from "./dom.js";
 
 const CELL = 10; // css pixels per input pixel in the gradient and overlap pictures
 
@@ -209,9 +209,9 @@ function createBackward(root) {
     const { result, live } = e.detail || {};
     if (live) return;
     checkOut.replaceChildren();
-    if (!result) {
+    if (!hasLayer(root, result, "conv")) {
       digit = null;
-      root.classList.remove("has-result");
+      asked++;
       checkBtn.disabled = true;
       return;
     }

@@ -3,7 +3,7 @@
 // result split back per digit. Every number shown is the API's.
 
 import { postJSON } from "./api.js";
-import { $, h, showError } from "./dom.js";
+import { $, h, hasLayer, showError } from "./dom.js";
 
 const MAX = 6;
 
@@ -19,6 +19,10 @@ function createBatch(root) {
   let asked = 0;
 
   async function run() {
+    if (!model) {
+      asked++;
+      return;
+    }
     if (!digits.length) {
       root.classList.remove("has-result");
       return;
@@ -26,7 +30,7 @@ function createBatch(root) {
     const mine = ++asked;
     root.dataset.busy = "true";
     try {
-      const q = { filter: filter.value || 0, ...(model ? { model } : {}) };
+      const q = { filter: filter.value || 0, model };
       const r = await postJSON("/api/batch", { digits: digits.map((d) => d.pixels) }, q);
       if (mine !== asked) return;
       showError(error, null);
@@ -78,7 +82,7 @@ function createBatch(root) {
   document.addEventListener("explored", (e) => {
     const { result, live } = e.detail || {};
     if (live || !result) return;
-    model = result.model;
+    model = hasLayer(root, result, "conv") ? result.model : null; // the digits stay for the next
     const key = JSON.stringify(result.input.pixels);
     digits = digits.filter((d) => d.key !== key);
     digits.push({ pixels: result.input.pixels, key });

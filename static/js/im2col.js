@@ -5,7 +5,7 @@
 import { postJSON } from "./api.js";
 import { drawCells } from "./cells.js";
 import { outputPixel, products, windowOf } from "./chaptermath.js";
-import { $, fmt, h, showError } from "./dom.js";
+import { $, fmt, h, hasLayer, showError } from "./dom.js";
 
 const PLAY_MS = 120;
 
@@ -136,9 +136,9 @@ function createIm2col(root) {
   document.addEventListener("explored", (e) => {
     const { result, live } = e.detail || {};
     if (live) return;
-    digit = result ? { pixels: result.input.pixels, model: result.model } : null;
+    digit = hasLayer(root, result, "conv") ? { pixels: result.input.pixels, model: result.model } : null;
     if (!digit) {
-      root.classList.remove("has-result");
+      asked++;
       return;
     }
     form.elements.stride.value = "";

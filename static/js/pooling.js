@@ -3,7 +3,7 @@
 // by one pixel to see which pooled values stay the same; the book's im2col way of pooling.
 
 import { postJSON } from "./api.js";
-import { $, fmt, h, showError } from "./dom.js";
+import { $, fmt, h, hasLayer, showError } from "./dom.js";
 import { drawCells } from "./cells.js";
 
 function createPooling(root) {
@@ -114,9 +114,9 @@ function createPooling(root) {
   document.addEventListener("explored", (e) => {
     const { result, live } = e.detail || {};
     if (live) return;
-    digit = result ? { pixels: result.input.pixels, model: result.model } : null;
+    digit = hasLayer(root, result, "pool") ? { pixels: result.input.pixels, model: result.model } : null;
     if (!digit) {
-      root.classList.remove("has-result");
+      asked++;
       return;
     }
     pixel = [6, 6];

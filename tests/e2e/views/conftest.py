@@ -22,6 +22,13 @@ def _open(browser: Browser, url: str, device: dict):
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    # which request failed: the console only says "Failed to load resource"
+    page.on(
+        "response",
+        lambda r: errors.append(f"{r.status} {r.request.method} {r.url} {r.request.post_data}"[:300])
+        if r.status >= 400
+        else None,
+    )
     page.goto(url + "/")
     page.wait_for_selector("body.ready")
     return context, page, errors

@@ -188,6 +188,10 @@ def test_mlp_has_no_maps_and_says_so(laptop: Page, api):
     expect(page.locator("#pixel")).to_be_hidden()
     expect(page.locator("#filters-h")).to_have_text("mlp has no filters")
     expect(page.locator('input[name="kernel"][value="learned"]')).to_be_disabled()
+    # the chapter views that need conv or pool layers say why they are empty, and ask nothing
+    for view in ("#backward", "#im2col-full", "#batch"):
+        expect(page.locator(f"{view} .empty-note")).to_contain_text("mlp has no conv layer")
+    expect(page.locator("#pooling .empty-note")).to_contain_text("mlp has no pooling layer")
 
 
 def test_the_switcher_on_a_phone(phone: Page):

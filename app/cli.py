@@ -189,6 +189,25 @@ def cmd_units(args) -> int:
     return 0
 
 
+def cmd_calibrate(args) -> int:
+    """Fit each model's "does this look like a digit?" check on the training digits and store
+    it in the model's .json under "novelty" (see app/novelty.py)."""
+    from app.explorer.models import load_one
+    from app.model.mnist import load_mnist
+    from app.model.storage import update_metadata
+    from app.novelty import calibrate
+
+    _limit_blas_threads()
+    data = load_mnist(args.data_dir)
+    paths = [args.model] if args.model else sorted(DEFAULT_MODEL.parent.glob("*.npz"))
+    for path in paths:
+        model = load_one(path)
+        calibration = calibrate(model.net, data.train_images, data.train_labels)
+        update_metadata(path, novelty=calibration)
+        print(f"calibrated {path}: threshold {calibration['threshold']:.4g}")
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from app.model.evaluate import confusion_matrix, format_report, summarize
     from app.model.mnist import load_mnist
@@ -290,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, help="one model file (default: every file in models/)")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     p.set_defaults(func=cmd_units)
+
+    p = sub.add_parser("calibrate", help="fit the not-a-digit warning on the training digits")
+    p.add_argument("--model", type=Path, help="one model file (default: every file in models/)")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy, confusion matrix")
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL)

@@ -7,6 +7,7 @@ import numpy as np
 from app.engine.layers import softmax
 from app.imaging.preprocess import Preprocessed, PreprocessOptions, Step, preprocess_digit
 from app.imaging.render import render_gray, render_sequential, render_signed
+from app.novelty import warnings_for
 
 from .architecture_view import grid_for, layer_titles
 from .models import LoadedModel
@@ -98,5 +99,5 @@ def digit_report(
         model=model.id,
         input=input_view(digit),
         preprocessing=preprocessing,
-        warnings=list(pre.warnings),
+        warnings=[*pre.warnings, *warnings_for(model.net, pre, model.metadata.get("novelty"))],
     )

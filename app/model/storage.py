@@ -54,6 +54,14 @@ def save_model(net: Network, path: str | Path, metadata: dict) -> None:
     _atomic_write(metadata_path(path), lambda f: f.write(text))
 
 
+def update_metadata(path: str | Path, **fields) -> None:
+    """Add fields to a model's .json (atomically); the weights are not touched."""
+    meta_path = metadata_path(path)
+    meta = {**json.loads(meta_path.read_text()), **fields}
+    text = json.dumps(meta, indent=1).encode()
+    _atomic_write(meta_path, lambda f: f.write(text))
+
+
 def load_model(path: str | Path) -> tuple[Network, dict]:
     """Load weights and metadata; any problem is one ModelFileError with a clear message."""
     path = Path(path)

@@ -1,5 +1,7 @@
 // The one API client: JSON in and out, readable errors, and a "latest wins" scheduler.
 
+import { showError } from "./dom.js";
+
 class ApiError extends Error {
   constructor(status, detail) {
     super(readable(detail) || `the server answered ${status}`);
@@ -115,6 +117,33 @@ export function latestOnly(run, { onResult, onError, onBusy } = {}) {
     },
     get busy() {
       return running || waiting !== null;
+    },
+  };
+}
+
+/** A chapter view's requests, the newest winning: an answer a newer request overtook is
+ * dropped; the view's data-busy and its error element follow the newest request. drop()
+ * forgets the one in flight, for a view left with nothing to ask. */
+export function newestWins(root, error) {
+  let asked = 0;
+  return {
+    async post(url, body, query, show) {
+      const mine = ++asked;
+      root.dataset.busy = "true";
+      try {
+        const r = await postJSON(url, body, query);
+        if (mine !== asked) return;
+        showError(error, null);
+        show(r);
+      } catch (err) {
+        if (mine === asked) showError(error, err);
+      } finally {
+        if (mine === asked) root.dataset.busy = "false";
+      }
+    },
+    drop() {
+      asked++;
+      root.dataset.busy = "false";
     },
   };
 }

@@ -3,7 +3,7 @@
 // gradient routing with its ties, and the gradient check. The digit and the model come from
 // the "explored" event main.js sends; every number shown is the API's.
 
-import { postJSON } from "./api.js";
+import { newestWins, postJSON } from "./api.js";
 import { $, fmt, h, hasLayer, showError } from "./dom.js";
 
 const CELL = 10; // css pixels per input pixel in the gradient and overlap pictures
@@ -48,7 +48,7 @@ function createBackward(root) {
   const checkBtn = $("#bw-check", root);
   const checkOut = $("#bw-check-result", root);
   let digit = null; // { pixels, model }
-  let asked = 0;
+  const requests = newestWins(root, error);
 
   const query = () => {
     const q = { model: digit.model };
@@ -60,18 +60,7 @@ function createBackward(root) {
 
   async function run() {
     if (!digit) return;
-    const mine = ++asked;
-    root.dataset.busy = "true";
-    try {
-      const r = await postJSON("/api/backward", { pixels: digit.pixels }, query());
-      if (mine !== asked) return;
-      showError(error, null);
-      show(r);
-    } catch (err) {
-      if (mine === asked) showError(error, err);
-    } finally {
-      if (mine === asked) root.dataset.busy = "false";
-    }
+    await requests.post("/api/backward", { pixels: digit.pixels }, query(), show);
   }
 
   function show(r) {
@@ -211,7 +200,7 @@ function createBackward(root) {
     checkOut.replaceChildren();
     if (!hasLayer(root, result, "conv")) {
       digit = null;
-      asked++;
+      requests.drop();
       checkBtn.disabled = true;
       return;
     }

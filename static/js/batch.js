@@ -2,8 +2,8 @@
 // (POST /api/batch). The col matrix drawn as N blocks of OH·OW rows, the product's shape, the
 // result split back per digit. Every number shown is the API's.
 
-import { postJSON } from "./api.js";
-import { $, h, hasLayer, showError } from "./dom.js";
+import { newestWins } from "./api.js";
+import { $, h, hasLayer } from "./dom.js";
 
 const MAX = 6;
 
@@ -16,30 +16,19 @@ function createBatch(root) {
   const clear = $("#batch-clear", root);
   let digits = []; // { pixels, key }, the newest last
   let model = null;
-  let asked = 0;
+  const requests = newestWins(root, error);
 
   async function run() {
     if (!model) {
-      asked++;
+      requests.drop();
       return;
     }
     if (!digits.length) {
       root.classList.remove("has-result");
       return;
     }
-    const mine = ++asked;
-    root.dataset.busy = "true";
-    try {
-      const q = { filter: filter.value || 0, model };
-      const r = await postJSON("/api/batch", { digits: digits.map((d) => d.pixels) }, q);
-      if (mine !== asked) return;
-      showError(error, null);
-      show(r);
-    } catch (err) {
-      if (mine === asked) showError(error, err);
-    } finally {
-      if (mine === asked) root.dataset.busy = "false";
-    }
+    const q = { filter: filter.value || 0, model };
+    await requests.post("/api/batch", { digits: digits.map((d) => d.pixels) }, q, show);
   }
 
   function show(r) {

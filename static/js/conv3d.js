@@ -2,8 +2,8 @@
 // pixel as three channel windows times three kernel slices, a partial sum per channel, their
 // total and the bias; FN filters give FN maps. Every number shown is the API's.
 
-import { postJSON } from "./api.js";
-import { $, fmt, h, showError } from "./dom.js";
+import { newestWins } from "./api.js";
+import { $, fmt, h } from "./dom.js";
 import { samplePicture } from "./variants.js";
 
 // a colour-opponent filter: red in the window raises it, green lowers it, blue does not count
@@ -22,22 +22,11 @@ function createConv3d(root) {
   const sum = $("#c3-sum", root);
   let filter = 2;
   let pixel = [18, 44];
-  let asked = 0;
+  const requests = newestWins(root, error);
 
   async function run() {
-    const mine = ++asked;
-    root.dataset.busy = "true";
-    try {
-      const q = { kernels: "sobel_x,sobel_y", biases: "0.1,-0.1,0.2", filter, row: pixel[0], col: pixel[1] };
-      const r = await postJSON("/api/conv3d", { image: samplePicture(), kernel: RED_MINUS_GREEN }, q);
-      if (mine !== asked) return;
-      showError(error, null);
-      show(r);
-    } catch (err) {
-      if (mine === asked) showError(error, err);
-    } finally {
-      if (mine === asked) root.dataset.busy = "false";
-    }
+    const q = { kernels: "sobel_x,sobel_y", biases: "0.1,-0.1,0.2", filter, row: pixel[0], col: pixel[1] };
+    await requests.post("/api/conv3d", { image: samplePicture(), kernel: RED_MINUS_GREEN }, q, show);
   }
 
   const table = (caption, rows, d) =>

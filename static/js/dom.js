@@ -35,7 +35,7 @@ export function percent(p) {
 /** Whether the explored model has a layer of `kind` ("conv", "pool") for a chapter view to
  * show. When not (mlp has none), the view's empty note says so in words and its last result
  * goes, so the view sends the API nothing it would refuse with a 422; `result` null restores
- * the note. The view also drops an answer still on its way (its request counter). */
+ * the note. The view also drops an answer still on its way (newestWins's drop()). */
 export function hasLayer(root, result, kind) {
   const note = $(".empty-note", root);
   note.dataset.text ??= note.textContent;
@@ -44,10 +44,7 @@ export function hasLayer(root, result, kind) {
     result && !has
       ? `Model ${result.model} has no ${kind === "pool" ? "pooling" : kind} layer, so this section has nothing to show for it: pick a model with one.`
       : note.dataset.text;
-  if (!has) {
-    root.classList.remove("has-result");
-    root.dataset.busy = "false";
-  }
+  if (!has) root.classList.remove("has-result");
   return has;
 }
 

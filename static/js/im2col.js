@@ -2,10 +2,10 @@
 // current digit and the model's first-layer filters, from POST /api/im2col. Step t of the slide
 // is row t of the col matrix: scrub, step or play; click a row or the input to jump.
 
-import { postJSON } from "./api.js";
+import { newestWins } from "./api.js";
 import { drawCells } from "./cells.js";
 import { outputPixel, products, windowOf } from "./chaptermath.js";
-import { $, fmt, h, hasLayer, showError } from "./dom.js";
+import { $, fmt, h, hasLayer } from "./dom.js";
 
 const PLAY_MS = 120;
 
@@ -24,19 +24,14 @@ function createIm2col(root) {
   let r = null; // the last answer
   let t = 0;
   let timer = null;
-  let asked = 0;
+  const requests = newestWins(root, error);
 
   async function run() {
     if (!digit) return;
-    const mine = ++asked;
     const q = { model: digit.model, filter: form.elements.filter.value || 0 };
     if (form.elements.stride.value) q.stride = form.elements.stride.value;
     if (form.elements.pad.value !== "") q.pad = form.elements.pad.value;
-    root.dataset.busy = "true";
-    try {
-      const answer = await postJSON("/api/im2col", { pixels: digit.pixels }, q);
-      if (mine !== asked) return;
-      showError(error, null);
+    await requests.post("/api/im2col", { pixels: digit.pixels }, q, (answer) => {
       r = answer;
       form.elements.filter.max = r.filters - 1;
       form.elements.stride.value = r.stride;
@@ -46,11 +41,7 @@ function createIm2col(root) {
       tables();
       step(t);
       root.classList.add("has-result");
-    } catch (err) {
-      if (mine === asked) showError(error, err);
-    } finally {
-      if (mine === asked) root.dataset.busy = "false";
-    }
+    });
   }
 
   function tables() {
@@ -138,7 +129,7 @@ function createIm2col(root) {
     if (live) return;
     digit = hasLayer(root, result, "conv") ? { pixels: result.input.pixels, model: result.model } : null;
     if (!digit) {
-      asked++;
+      requests.drop();
       return;
     }
     form.elements.stride.value = "";

@@ -2,8 +2,8 @@
 // pooled pixel for its window in every channel (max or mean, the winner, ties); shift the digit
 // by one pixel to see which pooled values stay the same; the book's im2col way of pooling.
 
-import { postJSON } from "./api.js";
-import { $, fmt, h, hasLayer, showError } from "./dom.js";
+import { newestWins } from "./api.js";
+import { $, fmt, h, hasLayer } from "./dom.js";
 import { drawCells } from "./cells.js";
 
 function createPooling(root) {
@@ -18,7 +18,7 @@ function createPooling(root) {
   const form = $("#pool-controls", root);
   let digit = null;
   let pixel = [0, 0];
-  let asked = 0;
+  const requests = newestWins(root, error);
 
   const settings = () => ({
     model: digit.model,
@@ -32,18 +32,7 @@ function createPooling(root) {
 
   async function run() {
     if (!digit) return;
-    const mine = ++asked;
-    root.dataset.busy = "true";
-    try {
-      const r = await postJSON("/api/pooling", { pixels: digit.pixels }, settings());
-      if (mine !== asked) return;
-      showError(error, null);
-      show(r);
-    } catch (err) {
-      if (mine === asked) showError(error, err);
-    } finally {
-      if (mine === asked) root.dataset.busy = "false";
-    }
+    await requests.post("/api/pooling", { pixels: digit.pixels }, settings(), show);
   }
 
   function show(r) {
@@ -116,7 +105,7 @@ function createPooling(root) {
     if (live) return;
     digit = hasLayer(root, result, "pool") ? { pixels: result.input.pixels, model: result.model } : null;
     if (!digit) {
-      asked++;
+      requests.drop();
       return;
     }
     pixel = [6, 6];

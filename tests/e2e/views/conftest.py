@@ -25,9 +25,11 @@ def _open(browser: Browser, url: str, device: dict):
     # which request failed: the console only says "Failed to load resource"
     page.on(
         "response",
-        lambda r: errors.append(f"{r.status} {r.request.method} {r.url} {r.request.post_data}"[:300])
-        if r.status >= 400
-        else None,
+        lambda r: (
+            errors.append(f"{r.status} {r.request.method} {r.url} {r.request.post_data}"[:300])
+            if r.status >= 400
+            else None
+        ),
     )
     page.goto(url + "/")
     page.wait_for_selector("body.ready")

@@ -201,7 +201,8 @@ def test_a_batch_of_the_digits_read_shows_the_apis_shapes(laptop: Page, api):
     two = lambda r: "/api/batch" in r.url and r.request.post_data.count("]],[[") == 1  # noqa: E731
     with page.expect_response(two, timeout=TIMEOUT) as resp:
         example(page, 7)
-    expect(page.locator("#batch-items figure")).to_have_count(2)  # no string eval: the CSP forbids it
+    # expect, not a string wait_for_function: the page's CSP forbids eval
+    expect(page.locator("#batch-items figure")).to_have_count(2)
     answer = _again(api, resp.value.request)
     assert answer["n"] == 2 and answer["equals_engine"] and answer["equals_one_by_one"]
     rows, taps = answer["col_shape"]

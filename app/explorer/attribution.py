@@ -276,16 +276,16 @@ def sanity_reference(
     same layers from seed 0. None for the untrained model itself."""
     if model.id == "untrained":
         return None
+    arch = model.net.arch
+    same = untrained is not None and (
+        untrained.net.arch.layers == arch.layers
+        and tuple(untrained.net.arch.input_shape) == tuple(arch.input_shape)
+    )
+    if same:  # the served untrained model itself, never a cached copy of another instance
+        return untrained.id, untrained.net
     key = (model.id, model.sha256)
-    if key not in _REFERENCES:
-        arch = model.net.arch
-        same = untrained is not None and (
-            untrained.net.arch.layers == arch.layers
-            and tuple(untrained.net.arch.input_shape) == tuple(arch.input_shape)
-        )
-        if same:
-            _REFERENCES[key] = (untrained.id, untrained.net)
-        elif model.initial is not None:
+    if key not in _REFERENCES:  # built once: a network of this model's starting weights
+        if model.initial is not None:
             _REFERENCES[key] = (f"{model.id} before training", Network(arch, model.initial))
         else:
             _REFERENCES[key] = (

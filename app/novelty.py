@@ -12,8 +12,9 @@ answer is a guess:
    (|f| + m), m being the median training |f|: mostly their direction, which separates
    better than raw features, yet an input that barely activates the layer stays near 0.
 2. **The ink's shape** (the same for every model), on the 28x28 input: strokes thicker than
-   99.9 % of training digits' (a filled blob), or an Euler number (pieces minus enclosed
-   holes) outside what 99.8 % of them have (scattered specks, a spiral's many loops).
+   99.9 % of training digits' (a filled blob), more separate pieces than 99.9 % of them (a
+   smiley's eyes and mouth, scattered specks), or an Euler number (pieces minus enclosed
+   holes) outside what 99.8 % of them have (a spiral's many loops).
 3. **A tiny mark** (from the preprocessing stages): a mark a few percent of the picture wide
    that cropping and scaling blew up to a full digit.
 
@@ -93,6 +94,7 @@ def fit(net, train_images: np.ndarray, train_labels: np.ndarray, axes: int = AXE
     z = _squash(features, offset)
     held = np.arange(len(z)) % HOLD_OUT == HOLD_OUT - 1
     thickness, euler = ink_statistics(train_images)
+    pieces = ink_pieces(train_images)
     calibration = {
         "version": VERSION,
         "method": "per-class PPCA on penultimate features / (|f| + offset), plus ink rules",
@@ -105,10 +107,11 @@ def fit(net, train_images: np.ndarray, train_labels: np.ndarray, axes: int = AXE
                 int(np.quantile(euler, INK_TAIL, method="lower")),
                 int(np.quantile(euler, 1 - INK_TAIL, method="higher")),
             ],
+            "max_pieces": int(np.quantile(pieces, 1 - INK_TAIL, method="higher")),
         },
         "fitted_on": int(np.count_nonzero(~held)),
     }
-    rules = _ink_rules(thickness[held], euler[held], calibration["ink"])
+    rules = _ink_rules(thickness[held], euler[held], calibration["ink"], pieces[held])
     return calibration, _scores(z[held], calibration), np.logical_or.reduce(list(rules.values()))
 
 
@@ -161,11 +164,16 @@ def assess(net, digits: np.ndarray, calibration: dict) -> list[Finding]:
     for i, value in enumerate(scores):
         percentile = float(np.interp(value, table, np.linspace(0, 100, table.size)))
         reasons = [_ink_phrase(rule, x[i]) for rule, fired in rules.items() if fired[i]]
+        reasons = list(dict.fromkeys(reasons))  # two rules about pieces say the same thing
         if value > threshold:
-            than = "any" if value > table[-1] else f"{percentile:.1f} % of the"
+            than = (
+                "any training digit"
+                if value > table[-1]
+                else f"{percentile:.1f} % of the training digits"
+            )
             reasons.append(
-                "the network's hidden layer places it further from the digits it learnt "
-                f"than {than} training digits"
+                f"the network's hidden layer places it further from the digits it learnt "
+                f"than {than}"
             )
         warning = None
         if reasons:
@@ -197,7 +205,9 @@ def score(net, digits: np.ndarray, calibration: dict):
             f"network has {features.shape[1]}"
         )
     scores = _scores(_squash(features, calibration["offset"]), calibration)
-    return scores, _ink_rules(*ink_statistics(x), calibration["ink"])
+    ink = calibration["ink"]
+    pieces = ink_pieces(x) if "max_pieces" in ink else None
+    return scores, _ink_rules(*ink_statistics(x), ink, pieces)
 
 
 def _features(net, x: np.ndarray) -> np.ndarray:
@@ -264,15 +274,28 @@ def _euler(ink: np.ndarray) -> np.ndarray:
     return (one - three - 2 * diagonal) // 4
 
 
-def _ink_rules(thickness: np.ndarray, euler: np.ndarray, ink: dict) -> dict[str, np.ndarray]:
-    """Which ink rule fires for which digit: name -> (N,) bool."""
+def ink_pieces(digits: np.ndarray) -> np.ndarray:
+    """Separate 8-connected pieces of each 28x28 digit's solid ink, (N,): a 1 is 1, a smiley
+    (face, two eyes, a mouth) 4."""
+    ink = np.asarray(digits).reshape(-1, SIDE, SIDE) > INK_LEVEL
+    return np.concatenate(
+        [_regions(ink[i : i + BATCH], STEPS_8) for i in range(0, len(ink), BATCH)]
+    )
+
+
+def _ink_rules(thickness, euler, ink: dict, pieces=None) -> dict[str, np.ndarray]:
+    """Which ink rule fires for which digit: name -> (N,) bool. Calibrations made before the
+    pieces rule have no "max_pieces" and go without it."""
     low, high = ink["euler_range"]
-    return {
+    rules = {
         "no solid ink": thickness == 0,
         "blob": thickness > ink["max_thickness"],
-        "pieces": euler > high,
-        "loops": euler < low,
+        "euler high": euler > high,
+        "euler low": euler < low,
     }
+    if pieces is not None and "max_pieces" in ink:
+        rules["pieces"] = pieces > ink["max_pieces"]
+    return rules
 
 
 def _ink_phrase(rule: str, digit: np.ndarray) -> str:
@@ -290,28 +313,43 @@ def _ink_phrase(rule: str, digit: np.ndarray) -> str:
 def pieces_and_holes(digit: np.ndarray) -> tuple[int, int]:
     """Separate pieces of solid ink (8-connected) and the holes they enclose (4-connected
     background not reaching the border) in one 28x28 digit."""
-    ink = np.asarray(digit).reshape(SIDE, SIDE) > INK_LEVEL
-    background = np.pad(~ink, 1, constant_values=True)
-    return _count_regions(ink, diagonal=True), _count_regions(background, diagonal=False) - 1
+    ink = np.asarray(digit).reshape(1, SIDE, SIDE) > INK_LEVEL
+    background = np.pad(~ink, ((0, 0), (1, 1), (1, 1)), constant_values=True)
+    return int(_regions(ink, STEPS_8)[0]), int(_regions(background, STEPS_4)[0]) - 1
 
 
-def _count_regions(mask: np.ndarray, diagonal: bool) -> int:
-    """Connected regions of a small boolean image: every pixel takes its neighbours' largest
-    label until nothing changes."""
-    h, w = mask.shape
-    label = np.where(mask, np.arange(1, h * w + 1).reshape(h, w), 0)
-    steps = [(0, 1), (0, -1), (1, 0), (-1, 0)]
-    if diagonal:
-        steps += [(1, 1), (1, -1), (-1, 1), (-1, -1)]
+STEPS_4 = [(0, 1), (0, -1), (1, 0), (-1, 0)]
+STEPS_8 = STEPS_4 + [(1, 1), (1, -1), (-1, 1), (-1, -1)]
+
+
+def _regions(mask: np.ndarray, steps: list) -> np.ndarray:
+    """Connected regions of each small boolean image in mask (N, H, W) -> (N,).
+
+    Every pixel starts labelled with its own index; it takes its neighbours' smallest label,
+    then the label of the pixel its label names (pointer jumping), until nothing changes. A
+    region is counted at the one pixel whose label is itself.
+    """
+    n, h, w = mask.shape
+    size = h * w
+    own = np.arange(size, dtype=np.int16).reshape(1, h, w)
+    label = np.where(mask, own, np.int16(size))
+    rows = np.arange(n)[:, None]
     while True:
-        padded = np.pad(label, 1)
-        grown = label.copy()
+        padded = np.pad(label, ((0, 0), (1, 1), (1, 1)), constant_values=size)
+        low = label.copy()
         for dy, dx in steps:
-            np.maximum(grown, padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w], out=grown)
-        grown[~mask] = 0
-        if np.array_equal(grown, label):
-            return int(np.unique(label[mask]).size)
-        label = grown
+            np.minimum(low, padded[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w], out=low)
+        low[~mask] = size
+        flat = np.concatenate([low.reshape(n, size), np.full((n, 1), size, np.int16)], axis=1)
+        while True:
+            jumped = flat[rows, flat]
+            if np.array_equal(jumped, flat):
+                break
+            flat = jumped
+        low = flat[:, :size].reshape(n, h, w)
+        if np.array_equal(low, label):
+            return (mask & (label == own)).sum(axis=(1, 2))
+        label = low
 
 
 # ------------------------------------------------------------------ a tiny mark

@@ -75,6 +75,13 @@ def an_x(draw):
     pen(draw, [(220, 60), (60, 220)])
 
 
+def smiley(draw):
+    draw.ellipse([40, 40, 240, 240], outline=17, width=PEN)
+    dot(draw, 105, 110)
+    dot(draw, 175, 110)
+    pen(draw, [(95, 170), (120, 190), (160, 190), (185, 170)])
+
+
 def zigzag(draw):
     pen(draw, [(40 + 25 * i, 90 if i % 2 else 190) for i in range(9)])
 
@@ -144,6 +151,30 @@ def test_the_calibration_survives_a_trip_through_json(shipped, sample, fitted_on
     assert [f.to_dict() for f in before] == [f.to_dict() for f in after]
 
 
+def test_a_drawing_in_more_pieces_than_digits_have_is_flagged(shipped, fitted_on_sample):
+    """A smiley is 4 pieces: face, two eyes, mouth. 99.9 % of MNIST training digits are at most
+    3 (calibrate measures it on the whole training set)."""
+    net, _ = shipped
+    calibration = novelty.set_threshold(*fitted_on_sample, novelty.FLAG_RATE)
+    calibration["ink"]["max_pieces"] = 3
+    finding = novelty.assess(net, preprocess(canvas(smiley)).digit, calibration)[0]
+    assert finding.flagged
+    assert any("4 separate pieces" in r for r in finding.reasons), finding.reasons
+
+
+def test_a_calibration_made_before_the_pieces_rule_still_works(shipped, fitted_on_sample, sample):
+    net, _ = shipped
+    calibration = novelty.set_threshold(*fitted_on_sample, novelty.FLAG_RATE)
+    older = {**calibration, "ink": dict(calibration["ink"])}
+    del older["ink"]["max_pieces"]
+    specks = np.zeros((28, 28), np.float32)  # 3 pieces: within max_pieces, Euler number 3
+    specks[5, 5] = specks[20, 20] = specks[5, 20] = 1
+    digits = np.concatenate([sample.test_images[:20], specks[None, None]])
+    assert [f.to_dict() for f in novelty.assess(net, digits, older)] == [
+        f.to_dict() for f in novelty.assess(net, digits, calibration)
+    ]
+
+
 def test_the_threshold_flags_the_chosen_share_of_held_out_training_digits(sample, fitted_on_sample):
     fitted = novelty.set_threshold(*fitted_on_sample, 0.05)
     assert fitted["held_out"] == len(sample.train_labels) // novelty.HOLD_OUT
@@ -190,16 +221,23 @@ def test_a_filled_disc_is_thicker_than_a_stroke():
 
 def test_euler_number_is_pieces_minus_holes():
     """A 0 (a ring) is 1 piece with 1 hole: 0. An 8: 1 piece, 2 holes: -1. A 1: 1. Three
-    specks: 3."""
+    specks: 3. A smiley, 4 pieces around 1 hole: 3, like the specks; counting its pieces
+    tells them apart."""
     eight = np.maximum(np.roll(ring(6, 4), -6, axis=0), np.roll(ring(6, 4), 6, axis=0))
     one = np.zeros((28, 28), np.float32)
     one[4:24, 13:15] = 1
     specks = np.zeros((28, 28), np.float32)
     specks[5, 5] = specks[20, 20] = specks[5, 20] = 1
-    _, euler = novelty.ink_statistics(np.stack([ring(9, 7), eight, one, specks]))
-    assert euler.tolist() == [0, -1, 1, 3]
+    smiley = ring(12, 10)
+    smiley[9, 9] = smiley[9, 18] = 1
+    smiley[18, 10:18] = 1
+    digits = np.stack([ring(9, 7), eight, one, specks, smiley])
+    _, euler = novelty.ink_statistics(digits)
+    assert euler.tolist() == [0, -1, 1, 3, 3]
+    assert novelty.ink_pieces(digits).tolist() == [1, 1, 1, 3, 4]
     assert novelty.pieces_and_holes(eight) == (1, 2)
     assert novelty.pieces_and_holes(specks) == (3, 0)
+    assert novelty.pieces_and_holes(smiley) == (4, 1)
 
 
 # ------------------------------------------------------------------ a tiny mark

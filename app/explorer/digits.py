@@ -7,6 +7,7 @@ import numpy as np
 from app.engine.layers import softmax
 from app.imaging.preprocess import Preprocessed, PreprocessOptions, Step, preprocess_digit
 from app.imaging.render import render_gray, render_sequential, render_signed
+from app.novelty import VERSION as NOVELTY_VERSION
 from app.novelty import warnings_for
 
 from .architecture_view import grid_for, layer_titles
@@ -99,5 +100,14 @@ def digit_report(
         model=model.id,
         input=input_view(digit),
         preprocessing=preprocessing,
-        warnings=[*pre.warnings, *warnings_for(model.net, pre, model.metadata.get("novelty"))],
+        warnings=[*pre.warnings, *_novelty_warnings(model, pre)],
     )
+
+
+def _novelty_warnings(model: LoadedModel, pre: Preprocessed) -> list[str]:
+    """The not-a-digit warnings. A calibration written by another version of the check is
+    not used (only the tiny-mark rule runs) until `conv-explorer calibrate` renews it."""
+    calibration = model.metadata.get("novelty")
+    if calibration is not None and calibration.get("version") != NOVELTY_VERSION:
+        calibration = None
+    return warnings_for(model.net, pre, calibration)

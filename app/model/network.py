@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine import layers as L
+from app.engine.conv_pool import conv_max_pool_backward, conv_max_pool_forward
 
 from .architecture import Architecture
 
@@ -50,6 +51,18 @@ def _relu_then_max_pool(arch: Architecture, i: int) -> bool:
         and nxt.kind == "pool"
         and (nxt.mode == "max")
     )
+
+
+def _conv_relu_tiling_max_pool(arch: Architecture, i: int) -> int | None:
+    """K when layers i, i+1, i+2 are conv, ReLU and a K x K max pool with stride K: the
+    pattern the fused training pass computes in one go (app.engine.conv_pool)."""
+    if i + 2 >= len(arch.layers) or arch.layers[i].kind != "conv":
+        return None
+    if not _relu_then_max_pool(arch, i + 1):
+        return None
+    pool = arch.layers[i + 2]
+    k = pool.size[0]
+    return k if pool.size == (k, k) and pool.stride == k else None
 
 
 class Network:
@@ -117,6 +130,14 @@ class Network:
         while i < last:  # the softmax is left out: callers want logits
             if i == self._last_affine:
                 features = x.reshape(len(x), -1)
+            k = _conv_relu_tiling_max_pool(self.arch, i)
+            if k:
+                layer = self.arch.layers[i]
+                W, b = self.weights_of(i)
+                x = conv_max_pool_forward(x, W, b, layer.stride, layer.pad, k, track=False)[0]
+                np.maximum(x, 0, out=x)
+                i += 3
+                continue
             if _relu_then_max_pool(self.arch, i):
                 x = self._apply(i + 1, x)
                 np.maximum(x, 0, out=x)
@@ -148,14 +169,25 @@ class Network:
 
     # ------------------------------------------------------------ training
 
-    def forward(self, x: np.ndarray, rng: np.random.Generator | None = None):
+    def forward(self, x: np.ndarray, rng: np.random.Generator | None = None, fuse: bool = False):
         """The training pass -> (logits, caches). Dropout draws its masks from `rng`; without
-        one it acts as at inference (a deterministic pass, e.g. for input gradients)."""
+        one it acts as at inference (a deterministic pass, e.g. for input gradients).
+
+        fuse=True computes conv + ReLU + tiling max pool as one step (app.engine.conv_pool):
+        the same function, faster, but without the conv maps the explorer's figures read."""
         x = np.asarray(x, self.dtype)
         caches: list[tuple] = []
         i, last = 0, len(self.arch.layers) - 1
         while i < last:
             layer = self.arch.layers[i]
+            k = _conv_relu_tiling_max_pool(self.arch, i) if fuse else None
+            if k:
+                W, b = self.weights_of(i)
+                x, cache = conv_max_pool_forward(x, W, b, layer.stride, layer.pad, k)
+                x, mask = L.relu_forward(x)
+                caches.append(("conv_pool_relu", i, cache, mask))
+                i += 3
+                continue
             if _relu_then_max_pool(self.arch, i):
                 pool = self.arch.layers[i + 1]
                 x, pool_cache = L.max_pool_forward(x, *pool.size, pool.stride)
@@ -190,6 +222,13 @@ class Network:
                 _, pool_cache, mask = entry
                 d = L.max_pool_backward(L.relu_backward(d, mask), pool_cache)
                 continue
+            if entry[0] == "conv_pool_relu":
+                _, i, cache, mask = entry
+                k = self._param_of[i]
+                d, grads[f"W{k}"], grads[f"b{k}"] = conv_max_pool_backward(
+                    L.relu_backward(d, mask), cache, need_dx=need_dx or not first
+                )
+                continue
             i, cache = entry
             layer = self.arch.layers[i]
             if layer.kind in ("conv", "affine"):
@@ -207,7 +246,7 @@ class Network:
 
     def gradient(self, x: np.ndarray, t: np.ndarray, rng: np.random.Generator | None = None):
         """Backpropagation: (mean loss, gradient of every parameter)."""
-        logits, caches = self.forward(x, rng)
+        logits, caches = self.forward(x, rng, fuse=True)
         loss, dlogits = L.softmax_cross_entropy(logits, t)
         grads, _ = self.backward(dlogits, caches)
         return loss, grads

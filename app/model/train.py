@@ -52,11 +52,19 @@ class ParallelGradient:
         weights = [len(i) / len(x) for i in parts]
         loss = sum(w * r[0] for w, r in zip(weights, results, strict=True))
         # each part's gradient is a mean over its part: weight by part size, add in place
-        grads = results[0][1]
+        grads, others = results[0][1], [r[1] for r in results[1:]]
+        if len(set(weights)) == 1:  # add, then scale once: for two halves (x 0.5) exact
+            for key, g in grads.items():
+                for other in others:
+                    g += other[key]
+                g *= np.float32(weights[0])
+            return loss, grads
         for key, g in grads.items():
             g *= np.float32(weights[0])
-            for w, (_, other) in zip(weights[1:], results[1:], strict=True):
-                g += np.float32(w) * other[key]
+            for w, other in zip(weights[1:], others, strict=True):
+                part = other[key]
+                part *= np.float32(w)
+                g += part
         return loss, grads
 
     def close(self) -> None:

@@ -144,7 +144,7 @@ def training_steps(
                 before = None
                 if keep_before is not None and keep_before(taken):
                     before = {k: v.copy() for k, v in net.params.items()}
-                optimizer.update(net.params, grads)
+                optimizer.update(net.params, grads, grad.pool, grad.threads)
                 lr = optimizer.lr
                 yield Step(taken, epoch, index, steps_per_epoch, float(loss), lr, grads, before)
     finally:

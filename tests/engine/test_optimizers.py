@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -90,3 +92,20 @@ def test_momentum_keeps_moving_when_the_gradient_vanishes():
 def test_the_registry_names_all_four_optimisers():
     registry = dict(OPTIMIZERS)
     assert registry == {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "adam": Adam}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_an_update_spread_over_threads_gives_the_same_numbers(name):
+    rng = np.random.default_rng(4)
+    shapes = {"W1": (300, 171), "b1": (171,), "W2": (171, 10)}  # one big enough to split
+    start = {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
+    serial, spread = ({k: v.copy() for k, v in start.items()} for _ in range(2))
+    one, many = OPTIMIZERS[name](), OPTIMIZERS[name]()
+    with ThreadPoolExecutor(3) as pool:
+        for _ in range(4):
+            grads = {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
+            one.update(serial, {k: g.copy() for k, g in grads.items()})
+            many.update(spread, grads, pool, 3)
+    for k in shapes:
+        np.testing.assert_array_equal(spread[k], serial[k], err_msg=k)
+        assert not np.array_equal(spread[k], start[k])

@@ -404,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         opt1.update(ours1.params, ours1.gradient(x, t)[1])
 
     def ours2_step(x, t):
-        opt2.update(ours2.params, grad2(x, t)[1])
+        opt2.update(ours2.params, grad2(x, t)[1], grad2.pool, grad2.threads)
 
     def book_step(x, t):
         book_opt.update(book.params, book.gradient(x, t))
@@ -480,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     epoch_opt, epoch_grad = Adam(lr=LR), ParallelGradient(epoch_net, 2)
 
     def epoch_step(x, t):
-        epoch_opt.update(epoch_net.params, epoch_grad(x, t)[1])
+        epoch_opt.update(epoch_net.params, epoch_grad(x, t)[1], epoch_grad.pool, epoch_grad.threads)
 
     monitor = OtherLoad()
     ours_epoch = run_epoch(epoch_step, x_train, t_train, epoch_steps, one)
@@ -531,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
 
             def step(x, t):
                 seeds = seed_rng.integers(2**63, size=threads).tolist()
-                opt.update(net.params, grad(x, t, seeds)[1])
+                opt.update(net.params, grad(x, t, seeds)[1], grad.pool, grad.threads)
 
             return stepper(step), grad
 

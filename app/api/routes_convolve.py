@@ -10,16 +10,56 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.exceptions import HTTPException
 
 from app.explorer.convolve import convolve_image
-from app.explorer.kernels import CLASSIC_KERNELS, custom_kernel, resolve_kernels
+from app.explorer.kernels import CLASSIC_KERNELS, custom_kernel
 from app.explorer.models import LoadedModel
 from app.explorer.results import Convolution, KernelInfo
-from app.explorer.variants import Variant, convolve_variant
+from app.explorer.variants import (
+    MIXING_KERNELS,
+    RECTANGULAR_KERNELS,
+    Variant,
+    convolve_variant,
+    named_kernels,
+)
 from app.imaging.cache import DecodedCache
 
 from .deps import ERRORS, chosen_model, image_body, run_work, settings_of
 from .inputs import Payload, read_payload
 
 router = APIRouter(tags=["convolution"])
+
+# A real 8x6 RGB picture (red left half, blue right half, a white bar), for the examples below.
+_RGB_EXAMPLE = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAgAAAAGCAIAAABxZ0isAAAAL0lEQVR42mM8oaHBAAMJIgvg"
+    "bCYGHIAFQmmcOMHAwHCCgYGBgcHC5wY+HYwk2wEA4vYIQW3BrToAAAAASUVORK5CYII="
+)
+_KERNELS_EXAMPLES = {
+    "classic": {"summary": "two classic 3x3 kernels", "value": "sobel_x,sobel_y"},
+    "learned": {"summary": "every first-layer filter of the model", "value": "learned"},
+    "rectangular": {
+        "summary": "rectangular: a 1x5 horizontal and a 5x1 vertical difference",
+        "value": "diff_1x5,diff_5x1",
+    },
+    "one_by_one": {
+        "summary": "1x1 channel mixing (with mode=rgb): luminance and R - B",
+        "value": "luminance,r_minus_b",
+    },
+    "custom_only": {"summary": "none by name: only the body's custom 'kernel'", "value": ""},
+}
+
+
+def _body_with_kernel_examples() -> dict:
+    """image_body(with_kernel=True) plus request examples with rectangular and 1x1 kernels."""
+    extra = image_body(with_kernel=True)
+    examples = extra["requestBody"]["content"]["application/json"]["examples"]
+    examples["custom_1x5"] = {
+        "summary": "a custom 1x5 kernel, FH x FW (with kernels= left empty)",
+        "value": {"image": _RGB_EXAMPLE, "kernel": [[-1, -2, 0, 2, 1]]},
+    }
+    examples["custom_1x1_rgb"] = {
+        "summary": "a custom 1x1 kernel over R, G, B, C x FH x FW = 3x1x1 (with mode=rgb)",
+        "value": {"image": _RGB_EXAMPLE, "kernel": [[[0.5]], [[0.5]], [[-1.0]]]},
+    }
+    return extra
 
 
 def _image_array(
@@ -57,7 +97,7 @@ def _check_limit(name: str, value: int, limit: int) -> None:
     "/api/convolve",
     response_model=Convolution,
     responses=ERRORS,
-    openapi_extra=image_body(with_kernel=True),
+    openapi_extra=_body_with_kernel_examples(),
     summary="Convolve a picture with the learned filters or classic kernels",
 )
 async def convolve(
@@ -68,7 +108,12 @@ async def convolve(
         max_length=300,
         description="comma-separated: 'learned' (every first-layer filter of the model) and/or "
         + ", ".join(CLASSIC_KERNELS)
-        + "; a custom kernel goes in the body as 'kernel'",
+        + "; rectangular: "
+        + ", ".join(RECTANGULAR_KERNELS)
+        + "; 1x1 channel mixing (mode=rgb): "
+        + ", ".join(MIXING_KERNELS)
+        + "; a custom kernel (any FH x FW, or C x FH x FW) goes in the body as 'kernel'",
+        openapi_examples=_KERNELS_EXAMPLES,
     ),
     mode: Literal["gray", "rgb"] = Query(
         "gray", description="rgb: 3-channel convolution, the chapter's 3-D case"
@@ -103,7 +148,7 @@ async def convolve(
         channels = image.shape[0]
         convs = model.net.conv_layers()
         learned = model.net.weights_of(convs[0]) if convs else None
-        chosen = resolve_kernels(names, channels, learned, bias)
+        chosen = named_kernels(names, channels, learned, bias)
         extra = _custom(payload, channels, settings.max_kernel_side)
         if extra is not None:
             chosen.append(extra)

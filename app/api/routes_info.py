@@ -92,7 +92,7 @@ def units(
     "/api/conv-output-size",
     response_model=OutputSize,
     responses={422: ERRORS[422]},
-    summary="OH = (H + 2P - FH) / S + 1",
+    summary="OH = (H + 2P - FH) / S + 1, with dilation, and transposed",
 )
 def conv_output_size(
     H: int = Query(28, ge=1, le=100_000, description="input height"),
@@ -103,10 +103,15 @@ def conv_output_size(
     S: int = Query(1, ge=1, le=10_000, description="stride"),
     D: int = Query(1, ge=1, le=1_000, description="dilation: filter taps D pixels apart"),
     transposed: bool = Query(False, description="the transposed convolution's output size"),
-    output_padding: int = Query(0, ge=0, le=10_000, description="transposed only; below S"),
+    output_padding: int = Query(
+        0, ge=0, le=10_000, description="transposed only; below S or below D (PyTorch's rule)"
+    ),
 ):
     """When (H + 2P - FH) is not divisible by S the floor is returned and `exact` is false
     (the last partial window is dropped). A filter larger than the padded input is a 422.
-    Dilation puts D(FH - 1) + 1 in FH's place; transposed gives (H - 1)S - 2P + D(FH - 1) + 1
-    + output_padding, taking H, W as the transposed convolution's input."""
+    Dilation puts D(FH - 1) + 1 in FH's place: OH = floor((H + 2P - D(FH - 1) - 1) / S) + 1.
+    transposed=true gives OH = (H - 1)S - 2P + D(FH - 1) + output_padding + 1, taking H, W as
+    the transposed convolution's input; output_padding must be below S or below D, and a
+    padding that leaves no output is a 422. Both are PyTorch's conv2d / conv_transpose2d
+    sizes, refusals included."""
     return output_size(H, W, FH, FW, P, S, D, transposed, output_padding)

@@ -1,8 +1,10 @@
 """ "Copy as code": NumPy and PyTorch programs that reproduce the maps /api/convolve shows.
 
 The NumPy program is the chapter's sliding window written with sliding_window_view and one
-einsum; tests/api/test_variants_api.py runs it and compares with the API's numbers. Numbers are
-written with every digit of their float32 value, so the program starts from the same bits.
+einsum; tests/api/test_variants_api.py runs it and compares with the API's numbers, and
+tests/api/test_pytorch_snippet.py runs the PyTorch one (torch.nn.functional) against both.
+Numbers are written with every digit of their float32 value, so the program starts from the
+same bits.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """A picture through the convolution variants (dilation, groups, padding modes, flipped kernel,
-transposed), on the same kernels and with the same colour rule as /api/convolve."""
+transposed, rectangular and 1x1 kernels), on the same kernels and with the same colour rule as
+/api/convolve."""
 
 from __future__ import annotations
 
@@ -13,9 +14,50 @@ from app.imaging.render import render_gray
 
 from .code import numpy_snippet, pytorch_snippet
 from .convolve import STRETCH_RULE, ComputeBudgetError
-from .kernels import Kernel
+from .kernels import CLASSIC_KERNELS, Kernel, KernelError, resolve_kernels, to_channels
 from .results import CodeSnippets, Convolution, ResponseMap
 from .views import rounded
+
+_BLUR = np.array([1, 4, 6, 4, 1], np.float32) / 16  # the Gaussian 5x5 is its outer product
+_DIFF = np.array([-1, -2, 0, 2, 1], np.float32)  # a smoothed derivative: right minus left
+
+# Rectangular kernels, FH x FW, applied like the classic ones (to the channel mean).
+RECTANGULAR_KERNELS: dict[str, tuple[str, np.ndarray]] = {
+    "diff_1x5": ("1x5 horizontal difference [-1 -2 0 2 1]: vertical edges", _DIFF[None]),
+    "diff_5x1": ("5x1 vertical difference: horizontal edges", _DIFF[:, None]),
+    "blur_1x5": ("1x5 horizontal blur [1 4 6 4 1] / 16", _BLUR[None]),
+    "blur_5x1": ("5x1 vertical blur [1 4 6 4 1] / 16", _BLUR[:, None]),
+}
+# 1x1 kernels over the R, G, B channels (C x 1 x 1): each output pixel mixes one pixel's channels.
+MIXING_KERNELS: dict[str, tuple[str, np.ndarray]] = {
+    "luminance": ("1x1 luminance: 0.299 R + 0.587 G + 0.114 B", np.array([0.299, 0.587, 0.114])),
+    "r_minus_b": ("1x1 R - B: red positive, blue negative", np.array([1.0, 0.0, -1.0])),
+}
+KERNEL_NAMES = ["learned", *CLASSIC_KERNELS, *RECTANGULAR_KERNELS, *MIXING_KERNELS]
+
+
+def named_kernels(
+    names: list[str], channels: int, learned: tuple[np.ndarray, np.ndarray] | None, bias: bool
+) -> list[Kernel]:
+    """The kernels /api/convolve knows by name, in the order asked: learned and classic
+    (kernels.resolve_kernels), the rectangular ones and the 1x1 channel mixers (rgb only)."""
+    out: list[Kernel] = []
+    for name in names:
+        if name in RECTANGULAR_KERNELS:
+            out.append(Kernel(name, to_channels(RECTANGULAR_KERNELS[name][1], channels)))
+        elif name in MIXING_KERNELS:
+            if channels != 3:
+                raise KernelError(
+                    f"{name} is a 1x1 kernel that mixes the R, G, B channels: it needs mode=rgb "
+                    f"(a 3-channel picture), the picture has {channels}"
+                )
+            weights = MIXING_KERNELS[name][1].astype(np.float32).reshape(3, 1, 1)
+            out.append(Kernel(name, weights))
+        elif name == "learned" or name in CLASSIC_KERNELS:
+            out.extend(resolve_kernels([name], channels, learned, bias))
+        else:
+            raise KernelError(f"unknown kernel {name!r}; known kernels: {', '.join(KERNEL_NAMES)}")
+    return out
 
 
 @dataclass(frozen=True)

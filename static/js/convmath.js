@@ -4,14 +4,35 @@
 // Arrays are plain nested lists: a map is [H][W], a stack of maps (C, H, W) is [C][H][W].
 
 /**
- * OH = (H + 2P - FH) / S + 1, the same rule as app/engine/shapes.py: the floor when S does not
- * divide (exact false), an error when the filter is larger than the padded input.
+ * OH = floor((H + 2P - D(FH - 1) - 1) / S) + 1, the same rule as app/engine/shapes.py: a filter
+ * of FH taps D pixels apart covers D(FH - 1) + 1 pixels (D = 1: the chapter's FH). The floor
+ * when S does not divide (exact false), an error when the filter covers more than the padded
+ * input. span is what S divides; covered the pixels one window spans.
  */
-export function outputLength(n, f, p, s) {
-  const span = n + 2 * p - f;
-  if (span < 0) return { error: `the filter (${f}) is larger than the padded input (${n} + 2·${p} = ${n + 2 * p})` };
-  return { size: Math.floor(span / s) + 1, exact: span % s === 0, raw: span / s + 1, span };
+export function outputLength(n, f, p, s, d = 1) {
+  const covered = d * (f - 1) + 1;
+  const span = n + 2 * p - covered;
+  if (span < 0) {
+    const what = d > 1 ? `with its taps ${d} apart covers ${covered} pixels, more than` : "is larger than";
+    return { error: `the filter (${f}) ${what} the padded input (${n} + 2·${p} = ${n + 2 * p})`, covered };
+  }
+  return { size: Math.floor(span / s) + 1, exact: span % s === 0, raw: span / s + 1, span, covered };
 }
+
+/**
+ * The transposed convolution's output length, PyTorch's conv_transpose2d rule (the same as
+ * app/explorer/output_size.py): OH = (H - 1)S - 2P + D(FH - 1) + output_padding + 1, with
+ * output_padding below S or below D, and an error when the padding leaves nothing.
+ * H is the transposed convolution's input (a forward's OH). Always exact: no division.
+ */
+export function transposedLength(n, f, p, s, d = 1, op = 0) {
+  if (!(op < s || op < d)) return { error: `output_padding ${op} must be below S = ${s} or below D = ${d}`, field: "op" };
+  const covered = d * (f - 1) + 1;
+  const size = (n - 1) * s - 2 * p + covered + op;
+  if (size < 1) return { error: `the padding P = ${p} cuts away the whole output (${String(size).replace("-", "−")} left)`, field: "P", size };
+  return { size, exact: true, covered };
+}
+
 const outputSize = (H, FH, P, S) => outputLength(H, FH, P, S).size;
 
 /** One input value, 0 in the zero padding outside the map. */

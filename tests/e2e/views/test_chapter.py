@@ -146,6 +146,103 @@ def test_depthwise_on_the_rgb_sample_gives_one_map_per_channel(laptop: Page, api
         )
 
 
+def _kernel(page: Page, api, value: str) -> dict:
+    """Choose a kernel in the Variants form; the API's answer to the request the page made."""
+    with page.expect_response(
+        lambda r: "/api/convolve" in r.url and f"kernels={value.replace(',', '%2C')}&" in r.url
+    ) as resp:
+        page.locator('#var-controls select[name="kernel"]').select_option(value)
+    return _again(api, resp.value.request)
+
+
+def test_rectangular_and_1x1_kernels_show_the_apis_maps_and_code(laptop: Page, api):
+    page = laptop
+    expect(page.locator("#var-maps figure")).to_have_count(1, timeout=TIMEOUT)  # the sample
+    figures = page.locator("#var-maps figure")
+
+    # 1x5 and 5x1: the window is 1 high and 5 wide (or the other way), so OH and OW differ
+    for value, shape in [("diff_1x5", [48, 60]), ("diff_5x1", [44, 64])]:
+        answer = _kernel(page, api, value)
+        m = answer["maps"][0]
+        assert answer["input_shape"] == [3, 48, 64] and m["shape"] == shape
+        assert answer["effective_filter"] == ([1, 5] if value == "diff_1x5" else [5, 1])
+        expect(figures).to_have_count(1)
+        expect(figures.locator("b")).to_have_text(value)
+        expect(figures.locator(".var-shape")).to_have_text(f" {shape[0]}×{shape[1]}")
+        expect(figures.locator(".var-range")).to_have_text(
+            f"{shown(m['range'][0])} … {shown(m['range'][1])}"
+        )
+        expect(page.locator("#var-oh")).to_have_text(f"{shape[0]}×{shape[1]}")
+        fh, fw = answer["effective_filter"]
+        expect(page.locator("#var-status")).to_contain_text(
+            f"OH = (48 + 2·0 − {fh}) / 1 + 1 → {shape[0]} and OW = (64 + 2·0 − {fw}) / 1 + 1 → "
+            f"{shape[1]}"
+        )
+        expect(page.locator("#var-code-text")).to_have_text(answer["code"]["numpy"])
+    expect(page.locator("#var-kernel-note")).to_contain_text("5 rows × 1 column")
+
+    # 1x1 channel mixing: luminance and R - B, each the picture's size
+    answer = _kernel(page, api, "luminance,r_minus_b")
+    assert [m["name"] for m in answer["maps"]] == ["luminance", "r_minus_b"]
+    expect(figures).to_have_count(2)
+    for k, m in enumerate(answer["maps"]):
+        assert m["shape"] == [48, 64]
+        expect(figures.nth(k).locator("b")).to_have_text(m["name"])
+        expect(figures.nth(k).locator(".var-range")).to_have_text(
+            f"{shown(m['range'][0])} … {shown(m['range'][1])}"
+        )
+    assert answer["maps"][1]["range"][0] < 0 < answer["maps"][1]["range"][1]  # blue < 0 < red
+    expect(page.locator("#var-status")).to_contain_text(
+        "1×1: each output pixel is a weighted sum of one input pixel's 3 channels"
+    )
+    expect(page.locator("#var-input figure")).to_contain_text("input 48×64, RGB")
+    page.locator('[data-lang-btn="pytorch"]').click()
+    expect(page.locator("#var-code-text")).to_have_text(answer["code"]["pytorch"])
+    page.locator('[data-lang-btn="numpy"]').click()
+
+    # a value the form cannot use: the message at the field, nothing derived left on screen
+    stride = page.locator('#var-controls input[name="stride"]')
+    stride.fill("9")
+    stride.dispatch_event("change")
+    message = page.locator("#var-stride-error")
+    expect(message).to_have_text("Not 9: a whole number, 1 to 4.")
+    box, at = stride.bounding_box(), message.bounding_box()
+    assert 0 <= at["y"] - (box["y"] + box["height"]) < 20  # right under the field
+    for sel in ("#var-maps", "#var-input", "#var-transposed", "#var-code-text"):
+        expect(page.locator(sel)).to_be_empty()
+    expect(page.locator("#var-code")).to_be_hidden()
+    expect(page.locator("#var-status")).to_have_text(
+        "Nothing to show until the field marked in red is fixed."
+    )
+    with page.expect_response(lambda r: "/api/convolve" in r.url and "stride=2" in r.url):
+        stride.fill("2")
+        stride.dispatch_event("change")
+    expect(message).to_be_hidden()
+    expect(figures).to_have_count(2)
+    expect(page.locator("#var-oh")).to_have_text("24×32")  # 1x1, stride 2: (48 - 1) // 2 + 1
+
+
+def test_1x1_mixing_on_the_one_channel_digit_is_marked_at_the_kernel(laptop: Page, api):
+    page = laptop
+    form = page.locator("#var-controls")
+    expect(page.locator("#var-maps figure")).to_have_count(1, timeout=TIMEOUT)
+    _kernel(page, api, "luminance,r_minus_b")
+    example(page, 4)  # the digit becomes the input: one channel, nothing to mix
+    expect(form.locator('input[value="digit"]')).to_be_checked(timeout=TIMEOUT)
+    expect(page.locator("#var-kernel-error")).to_have_text(
+        "1×1 channel mixing needs the 3 channels of the RGB sample; your digit has 1. "
+        "Choose the RGB sample above."
+    )
+    expect(page.locator("#var-maps")).to_be_empty()
+    expect(page.locator("#var-code")).to_be_hidden()
+    r = api.post("/api/convolve?kernels=luminance,r_minus_b", json={"pixels": [[0.0] * 28] * 28})
+    assert r.status_code == 422 and "mode=rgb" in r.json()["detail"]  # the API refuses it too
+    with page.expect_response(lambda r: "/api/convolve" in r.url and "mode=rgb" in r.url):
+        form.locator('input[value="photo"]').check()
+    expect(page.locator("#var-kernel-error")).to_be_hidden()
+    expect(page.locator("#var-maps figure")).to_have_count(2)
+
+
 def test_pooling_window_and_shift_show_the_apis_numbers(laptop: Page, api):
     page = laptop
     with page.expect_response(lambda r: "/api/pooling" in r.url, timeout=TIMEOUT):

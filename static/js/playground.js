@@ -218,7 +218,6 @@ export function createPlayground(root) {
     const { fh: ph, fw: pw, n } = frame(v, last);
     const box = Math.min(canvas.parentElement.clientWidth, 420);
     const cell = Math.min(40, box / Math.max(ph, pw));
-    sliderTitle.textContent = v.transposed ? "Input pixel" : "Window position";
     if (cell < 2) {
       canvas.hidden = true;
       slider.disabled = play.disabled = true;
@@ -288,6 +287,7 @@ export function createPlayground(root) {
   function update() {
     byKey.op.disabled = !transposed.checked;
     rule.textContent = RULE[transposed.checked ? "transposed" : "forward"];
+    sliderTitle.textContent = transposed.checked ? "Input pixel" : "Window position";
     let bad = null;
     const say = (el, why) => {
       messages.get(el).textContent = why;

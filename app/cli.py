@@ -108,6 +108,8 @@ def save_snapshots(out: Path, snapshots: list[dict], every: int) -> dict:
     (W: (K, FN, C, FH, FW), step, test_acc); the metadata gets where and what."""
     import numpy as np
 
+    from app.model.train import SNAPSHOT_TEST
+
     path = out.parent / "snapshots" / out.with_suffix(".npz").name
     path.parent.mkdir(exist_ok=True)
     steps = np.array([s["step"] for s in snapshots])
@@ -116,6 +118,7 @@ def save_snapshots(out: Path, snapshots: list[dict], every: int) -> dict:
     return {
         "file": f"snapshots/{path.name}",
         "every": every,
+        "test_digits": SNAPSHOT_TEST,
         "steps": steps.tolist(),
         "epochs": [round(s["epoch"], 4) for s in snapshots],
         "test_acc": acc.tolist(),

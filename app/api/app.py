@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from app.engine.shapes import ShapeError
 from app.explorer.convolve import ComputeBudgetError
+from app.explorer.filter_history import NoHistoryError, NoSuchSnapshotError
 from app.explorer.filters import NoSuchLayerError
 from app.explorer.kernels import KernelError
 from app.explorer.models import ModelRegistry, UnknownModelError
@@ -97,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(UnknownModelError)
     @app.exception_handler(NoSuchLayerError)
     @app.exception_handler(UnitsMissingError)
+    @app.exception_handler(NoHistoryError)
+    @app.exception_handler(NoSuchSnapshotError)
     async def not_found(_: Request, err: LookupError):
         return _error(404, str(err.args[0]))
 

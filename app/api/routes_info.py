@@ -7,10 +7,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from app.explorer.architecture_view import describe_model, model_record
+from app.explorer.filter_history import filter_history, filter_history_frame
 from app.explorer.filters import layer_filters
 from app.explorer.models import LoadedModel
 from app.explorer.output_size import output_size
-from app.explorer.results import Filters, Health, ModelInfo, ModelSummary, OutputSize, Units
+from app.explorer.results import (
+    FilterHistory,
+    FilterHistoryFrame,
+    Filters,
+    Health,
+    ModelInfo,
+    ModelSummary,
+    OutputSize,
+    Units,
+)
 from app.explorer.units import layer_units
 
 from .deps import ERRORS, chosen_model, registry_of
@@ -68,6 +78,39 @@ def filters(
     each set on one shared diverging colour scale, and how structured they are: each
     filter's neighbour correlation and correlation with its start."""
     return layer_filters(model, layer)
+
+
+HISTORY_ERRORS = {
+    404: {**ERRORS[404], "description": "unknown model, no timeline in its file, or no such step"},
+    422: ERRORS[422],
+}
+
+
+@router.get(
+    "/api/filters/history",
+    response_model=FilterHistory,
+    responses=HISTORY_ERRORS,
+    summary="How the first-layer filters formed during training",
+)
+def filters_history(model: Model):
+    """The snapshots training recorded (`conv-explorer train --snapshot-every N`): for each,
+    the step, epoch, accuracy on the first 1 000 test digits, and the structure figures of
+    /api/filters (median neighbour correlation; median correlation with the random start).
+    404 for a model whose file has no snapshots (imported or untrained weights)."""
+    return filter_history(model)
+
+
+@router.get(
+    "/api/filters/history/{index}",
+    response_model=FilterHistoryFrame,
+    responses=HISTORY_ERRORS,
+    summary="The first-layer filters at one snapshot",
+)
+def filters_history_frame(model: Model, index: int):
+    """Snapshot `index` (0 = the random start) of /api/filters/history: its figures and its
+    filters, drawn on their own diverging colour scale (the book's random start is so much
+    fainter than the learned filters that one shared scale would show it blank)."""
+    return filter_history_frame(model, index)
 
 
 @router.get(

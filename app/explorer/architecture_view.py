@@ -11,7 +11,7 @@ import math
 from app.model.architecture import Architecture
 from app.model.filter_stats import filter_structure
 
-from .models import LoadedModel, units_path
+from .models import LoadedModel, snapshots_path, units_path
 from .results import Layer, ModelInfo, ModelSummary, StructureSummary
 
 
@@ -95,6 +95,7 @@ def describe_model(model: LoadedModel, default_id: str) -> ModelSummary:
                 round(stats["median_start"], 4) if "median_start" in stats else None
             ),
         )
+    history = snapshots_path(model)
     return ModelSummary(
         id=model.id,
         title=model.title,
@@ -109,6 +110,7 @@ def describe_model(model: LoadedModel, default_id: str) -> ModelSummary:
         file=model.path.name,
         has_initial=model.initial is not None,
         has_units=units_path(model).is_file(),
+        has_filter_history=history is not None and history.is_file(),
         filter_structure=structure,
     )
 

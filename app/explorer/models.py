@@ -35,6 +35,13 @@ def units_path(model: LoadedModel) -> Path:
     return model.path.parent / "units" / f"{model.id}.npz"
 
 
+def snapshots_path(model: LoadedModel) -> Path | None:
+    """Where `conv-explorer train --snapshot-every N` kept the first layer's history, if it
+    did (the model's JSON names the file)."""
+    record = model.metadata.get("snapshots")
+    return model.path.parent / record["file"] if record else None
+
+
 def _initial_params(net: Network, meta: dict) -> dict[str, np.ndarray] | None:
     """The weights training started from: regenerated from the recorded seed (the same
     draws as at training), or None for imported weights whose start is unknown."""

@@ -117,6 +117,32 @@ class Filters(BaseModel):
     structure: FilterStructure
 
 
+class FilterHistoryPoint(BaseModel):
+    index: int = Field(description="the snapshot's position, 0 = the random start")
+    step: int = Field(description="optimiser steps taken when it was recorded")
+    epoch: float | None
+    test_acc: float = Field(description="accuracy on the first `test_digits` test digits then")
+    median_neighbour_correlation: float = Field(
+        description="as in /api/filters: smooth detectors near 1, noise near 0"
+    )
+    median_start_correlation: float = Field(
+        description="median correlation of each filter with its random start (1 at step 0)"
+    )
+    max_abs_weight: float = Field(description="the layer's largest |weight| at that step")
+
+
+class FilterHistory(BaseModel):
+    model: str
+    layer: str = Field(examples=["conv1"])
+    every: int = Field(description="steps between snapshots")
+    test_digits: int = Field(description="how many test digits each accuracy is measured on")
+    points: list[FilterHistoryPoint]
+
+
+class FilterHistoryFrame(FilterHistoryPoint):
+    filters: FilterBank = Field(description="the layer's filters at that step, own colour scale")
+
+
 class ResponseMap(BaseModel):
     name: str = Field(examples=["sobel_x"])
     shape: list[int]
@@ -237,6 +263,9 @@ class ModelSummary(BaseModel):
     file: str
     has_initial: bool = Field(description="the untrained weights are known (not for imports)")
     has_units: bool = Field(description="GET /api/units can show its units' top patches")
+    has_filter_history: bool = Field(
+        description="GET /api/filters/history can show its first-layer filters forming"
+    )
     filter_structure: StructureSummary | None
 
 

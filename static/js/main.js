@@ -6,6 +6,7 @@ import { createSwitcher } from "./switcher.js";
 import { layerNamed, modelQuery, subscribe, withModel } from "./model.js";
 import { $, showError } from "./dom.js";
 import { createPad } from "./draw.js";
+import { createFilterTimeline } from "./filter-timeline.js";
 import { createFilters } from "./filters.js";
 import { createMaps } from "./maps.js";
 import { createPixel } from "./pixel.js";
@@ -116,6 +117,7 @@ createUpload($("#photo"), (file) => {
   $("#draw").scrollIntoView({ behavior: "smooth", block: "start" });
 });
 createFilters($("#filters"));
+createFilterTimeline($("#filter-timeline"));
 createSwitcher($("#model-bar"));
 // another model: the same drawing or picture through it
 subscribe(() => look());

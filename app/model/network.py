@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine import layers as L
-from app.engine.conv_pool import conv_max_pool_backward, conv_max_pool_forward
 
+from . import fast_pass
 from .architecture import Architecture
 
 
@@ -53,18 +53,6 @@ def _relu_then_max_pool(arch: Architecture, i: int) -> bool:
     )
 
 
-def _conv_relu_tiling_max_pool(arch: Architecture, i: int) -> int | None:
-    """K when layers i, i+1, i+2 are conv, ReLU and a K x K max pool with stride K: the
-    pattern the fused training pass computes in one go (app.engine.conv_pool)."""
-    if i + 2 >= len(arch.layers) or arch.layers[i].kind != "conv":
-        return None
-    if not _relu_then_max_pool(arch, i + 1):
-        return None
-    pool = arch.layers[i + 2]
-    k = pool.size[0]
-    return k if pool.size == (k, k) and pool.stride == k else None
-
-
 class Network:
     def __init__(self, arch: Architecture, params: dict[str, np.ndarray], dtype=np.float32):
         """dtype float64 gives the slow, exact passes a gradient check needs."""
@@ -80,11 +68,16 @@ class Network:
         self.dtype = np.dtype(dtype)
         self.params = {name: np.ascontiguousarray(params[name], self.dtype) for name in shapes}
         self._param_of = {i: k for i, k in arch.param_layers()}
-        self._last_affine = max(i for i, layer in enumerate(arch.layers) if layer.kind == "affine")
+        self.last_affine = max(i for i, layer in enumerate(arch.layers) if layer.kind == "affine")
+        self._fast = fast_pass.supported(arch)
 
     @classmethod
     def initial(cls, arch: Architecture, seed: int = 0) -> Network:
         return cls(arch, init_params(arch, seed))
+
+    def param_index(self, index: int) -> int:
+        """k of W{k}, b{k}: the book's number of the conv or affine layer at `index`."""
+        return self._param_of[index]
 
     def weights_of(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """(W, b) of the conv or affine layer at `index` in the layer list."""
@@ -125,19 +118,14 @@ class Network:
         return self._logits_and_features(x)[1]
 
     def _logits_and_features(self, x: np.ndarray):
+        if self._fast:
+            logits, _, features = fast_pass.forward(self, x, track=False)
+            return logits, features
         x = np.asarray(x, self.dtype)
         features, i, last = None, 0, len(self.arch.layers) - 1
         while i < last:  # the softmax is left out: callers want logits
-            if i == self._last_affine:
+            if i == self.last_affine:
                 features = x.reshape(len(x), -1)
-            k = _conv_relu_tiling_max_pool(self.arch, i)
-            if k:
-                layer = self.arch.layers[i]
-                W, b = self.weights_of(i)
-                x = conv_max_pool_forward(x, W, b, layer.stride, layer.pad, k, track=False)[0]
-                np.maximum(x, 0, out=x)
-                i += 3
-                continue
             if _relu_then_max_pool(self.arch, i):
                 x = self._apply(i + 1, x)
                 np.maximum(x, 0, out=x)
@@ -169,25 +157,16 @@ class Network:
 
     # ------------------------------------------------------------ training
 
-    def forward(self, x: np.ndarray, rng: np.random.Generator | None = None, fuse: bool = False):
-        """The training pass -> (logits, caches). Dropout draws its masks from `rng`; without
-        one it acts as at inference (a deterministic pass, e.g. for input gradients).
-
-        fuse=True computes conv + ReLU + tiling max pool as one step (app.engine.conv_pool):
-        the same function, faster, but without the conv maps the explorer's figures read."""
+    def forward(self, x: np.ndarray, rng: np.random.Generator | None = None):
+        """The training pass in the chapter's layout -> (logits, caches): every conv map and
+        pool window in (N, C, H, W), as the explorer's figures read them (training itself uses
+        app.model.fast_pass). Dropout draws its masks from `rng`; without one it acts as at
+        inference (a deterministic pass, e.g. for input gradients)."""
         x = np.asarray(x, self.dtype)
         caches: list[tuple] = []
         i, last = 0, len(self.arch.layers) - 1
         while i < last:
             layer = self.arch.layers[i]
-            k = _conv_relu_tiling_max_pool(self.arch, i) if fuse else None
-            if k:
-                W, b = self.weights_of(i)
-                x, cache = conv_max_pool_forward(x, W, b, layer.stride, layer.pad, k)
-                x, mask = L.relu_forward(x)
-                caches.append(("conv_pool_relu", i, cache, mask))
-                i += 3
-                continue
             if _relu_then_max_pool(self.arch, i):
                 pool = self.arch.layers[i + 1]
                 x, pool_cache = L.max_pool_forward(x, *pool.size, pool.stride)
@@ -222,13 +201,6 @@ class Network:
                 _, pool_cache, mask = entry
                 d = L.max_pool_backward(L.relu_backward(d, mask), pool_cache)
                 continue
-            if entry[0] == "conv_pool_relu":
-                _, i, cache, mask = entry
-                k = self._param_of[i]
-                d, grads[f"W{k}"], grads[f"b{k}"] = conv_max_pool_backward(
-                    L.relu_backward(d, mask), cache, need_dx=need_dx or not first
-                )
-                continue
             i, cache = entry
             layer = self.arch.layers[i]
             if layer.kind in ("conv", "affine"):
@@ -246,10 +218,13 @@ class Network:
 
     def gradient(self, x: np.ndarray, t: np.ndarray, rng: np.random.Generator | None = None):
         """Backpropagation: (mean loss, gradient of every parameter)."""
-        logits, caches = self.forward(x, rng, fuse=True)
+        if not self._fast:
+            logits, caches = self.forward(x, rng)
+            loss, dlogits = L.softmax_cross_entropy(logits, t)
+            return loss, self.backward(dlogits, caches)[0]
+        logits, caches, _ = fast_pass.forward(self, x, rng)
         loss, dlogits = L.softmax_cross_entropy(logits, t)
-        grads, _ = self.backward(dlogits, caches)
-        return loss, grads
+        return loss, fast_pass.backward(self, dlogits, caches)[0]
 
     def input_gradient(self, x: np.ndarray, dlogits: np.ndarray) -> np.ndarray:
         """d(sum(dlogits * logits))/dx: the gradient of any linear read-out of the logits

@@ -8,8 +8,6 @@ import pytest
 
 from app.engine import layers
 from app.engine.conv_pool import conv_max_pool_backward, conv_max_pool_forward
-from app.model.architecture import deep_convnet, simple_convnet
-from app.model.network import Network
 from tests.helpers.numgrad import assert_gradient_close, numerical_gradient
 
 
@@ -71,23 +69,3 @@ def test_pixels_no_window_reads_get_no_gradient_and_the_gradient_is_right():
     assert_gradient_close(dW, numerical_gradient(loss, W))
     assert_gradient_close(db, numerical_gradient(loss, b))
     assert np.all(dx[:, :, :, 6] == 0)  # input column 6 only feeds conv column 4, never pooled
-
-
-@pytest.mark.parametrize("arch", [simple_convnet(), deep_convnet()], ids=["simple", "deep"])
-def test_the_network_trains_through_the_fused_pass_with_the_same_gradient(arch):
-    net = Network(arch, Network.initial(arch, seed=1).params, dtype=np.float64)
-    rng = np.random.default_rng(5)
-    x = rng.random((4, 1, 28, 28))
-    x[:, :, :5] = 0
-    t = np.array([0, 3, 7, 9])
-    fused_logits, fused_caches = net.forward(x, fuse=True)
-    logits, caches = net.forward(x)
-    assert any(entry[0] == "conv_pool_relu" for entry in fused_caches)
-    np.testing.assert_allclose(fused_logits, logits, rtol=1e-12, atol=1e-12)
-    _, dlogits = layers.softmax_cross_entropy(logits, t)
-    fused, fused_dx = net.backward(dlogits, fused_caches, need_dx=True)
-    plain, dx = net.backward(dlogits, caches, need_dx=True)
-    np.testing.assert_allclose(fused_dx, dx, rtol=1e-10, atol=1e-14)
-    for name, g in plain.items():
-        np.testing.assert_allclose(fused[name], g, rtol=1e-10, atol=1e-14, err_msg=name)
-    np.testing.assert_allclose(net.predict(x), logits, rtol=1e-12, atol=1e-12)

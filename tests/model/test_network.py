@@ -487,7 +487,8 @@ def test_trace_equals_the_plain_book_order_computation(arch):
     for act in trace[3:]:
         np.testing.assert_allclose(act.value, ref[act.name], rtol=1e-5, atol=1e-6, err_msg=act.name)
     np.testing.assert_allclose(trace[-1].value.sum(axis=1), 1, rtol=1e-6)
-    np.testing.assert_array_equal(net.predict(x), trace[-2].value)
+    # predict runs the fast pass (other memory layouts, other GEMMs): equal to rounding
+    np.testing.assert_allclose(net.predict(x), trace[-2].value, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize(

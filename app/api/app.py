@@ -13,11 +13,13 @@ from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
 from app.engine.shapes import ShapeError
+from app.explorer.backward import NoConvLayerError
 from app.explorer.convolve import ComputeBudgetError
 from app.explorer.filter_history import NoHistoryError, NoSuchSnapshotError
 from app.explorer.filters import NoSuchLayerError
 from app.explorer.kernels import KernelError
 from app.explorer.models import ModelRegistry, UnknownModelError
+from app.explorer.pooling import NoPoolLayerError
 from app.explorer.units import UnitsMissingError
 from app.imaging.cache import DecodedCache
 from app.imaging.errors import ImageInputError
@@ -104,7 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return _error(404, str(err.args[0]))
 
     @app.exception_handler(ShapeError)
-    async def shape_error(_: Request, err: ShapeError):
+    @app.exception_handler(NoConvLayerError)
+    @app.exception_handler(NoPoolLayerError)
+    async def shape_error(_: Request, err: ValueError):
+        """The request cannot be computed for this model or shape: the message says why."""
         return _error(422, str(err))
 
     @app.exception_handler(KernelError)

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.exceptions import HTTPException
 
-from app.explorer.backward import NoConvLayerError, digit_backward
+from app.explorer.backward import digit_backward
 from app.explorer.digits import DIGIT_WORK_SIDE, read_digit
 from app.explorer.gradient_check import gradient_check
 from app.explorer.models import LoadedModel
@@ -78,13 +78,9 @@ async def backward(
     winners receive gradient; tied windows listed)."""
     digit = await digit_of(request, options)
 
-    def work():
-        try:
-            return digit_backward(model, digit(), target, row, col, channel)
-        except NoConvLayerError as err:
-            raise HTTPException(422, str(err)) from None
-
-    return await run_work(request, work)
+    return await run_work(
+        request, lambda: digit_backward(model, digit(), target, row, col, channel)
+    )
 
 
 @router.post(

@@ -11,14 +11,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.exceptions import HTTPException
 
 from app.engine.shapes import ShapeError
-from app.explorer.backward import NoConvLayerError
 from app.explorer.batch import MAX_BATCH, digit_batch
 from app.explorer.conv3d import conv3d_pixel
 from app.explorer.convolve import ComputeBudgetError
 from app.explorer.im2col_view import digit_im2col
 from app.explorer.kernels import resolve_kernels
 from app.explorer.models import LoadedModel
-from app.explorer.pooling import SHIFTS, NoPoolLayerError, digit_pooling
+from app.explorer.pooling import SHIFTS, digit_pooling
 from app.explorer.results import Batch, Conv3dPixel, Im2colView, Pooling
 from app.imaging.preprocess import digit_from_pixels
 
@@ -55,13 +54,9 @@ async def pooling(
     one-pixel shift leaves unchanged, against the same count before pooling."""
     digit = await digit_of(request, options)
 
-    def work():
-        try:
-            return digit_pooling(model, digit(), channel, row, col, mode, shift, im2col)
-        except NoPoolLayerError as err:
-            raise HTTPException(422, str(err)) from None
-
-    return await run_work(request, work)
+    return await run_work(
+        request, lambda: digit_pooling(model, digit(), channel, row, col, mode, shift, im2col)
+    )
 
 
 @router.post(
@@ -83,13 +78,7 @@ async def im2col_route(
     as an OH x OW map: the convolution as one matrix product (Fig. 7-19)."""
     digit = await digit_of(request, options)
 
-    def work():
-        try:
-            return digit_im2col(model, digit(), filter, stride, pad)
-        except NoConvLayerError as err:
-            raise HTTPException(422, str(err)) from None
-
-    return await run_work(request, work)
+    return await run_work(request, lambda: digit_im2col(model, digit(), filter, stride, pad))
 
 
 _BATCH_BODY = {
@@ -139,13 +128,7 @@ async def batch(
         raise HTTPException(422, f"'digits' must be a list of 1 to {MAX_BATCH} 28x28 digits")
     digits = np.stack([digit_from_pixels(d) for d in raw])
 
-    def work():
-        try:
-            return digit_batch(model, digits, filter)
-        except NoConvLayerError as err:
-            raise HTTPException(422, str(err)) from None
-
-    return await run_work(request, work)
+    return await run_work(request, lambda: digit_batch(model, digits, filter))
 
 
 @router.post(

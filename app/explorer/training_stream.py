@@ -518,6 +518,8 @@ class Job:
                         log.error("live training %s", failed)
                     self._send(raw)
             os.waitpid(self.pid, 0)
+            with self._lock:  # reaped: its pid may now name another process, never kill that
+                self.pid = None
             if outcome is None and self.stop.is_set():
                 seconds = time.perf_counter() - started
                 outcome = DoneEvent(

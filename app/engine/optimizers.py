@@ -12,7 +12,10 @@ from concurrent.futures import Executor
 
 import numpy as np
 
+from .numerics import flush_subnormals
+
 PARALLEL_MIN = 1 << 15  # arrays smaller than this are updated whole, in the calling thread
+FLUSH_EVERY = 10  # updates between two flushes of subnormal weights and state (numerics.py)
 
 
 def _slices(arrays: tuple[np.ndarray, ...], parts: int) -> list[tuple[np.ndarray, ...]]:
@@ -23,7 +26,10 @@ def _slices(arrays: tuple[np.ndarray, ...], parts: int) -> list[tuple[np.ndarray
 
 
 class Optimizer:
-    """update() = begin() once per step, then step() on every (param, grad, *state) set."""
+    """update() = begin() once per step, then step() on every (param, grad, *state) set; every
+    FLUSH_EVERY updates the parameters and the state lose their subnormal numbers."""
+
+    updates = 0
 
     def begin(self) -> None:
         pass
@@ -38,20 +44,24 @@ class Optimizer:
         self, params: dict, grads: dict, pool: Executor | None = None, threads: int = 1
     ) -> None:
         self.begin()
+        self.updates += 1
+        flush = self.updates % FLUSH_EVERY == 0
         jobs = [(params[k], g, *self.state(k, params[k])) for k, g in grads.items()]
+
+        def run(batch):
+            for param, grad, *state in batch:
+                self.step(param, grad, *state)
+                if flush:
+                    for a in (param, *state):
+                        flush_subnormals(a)
+
         if pool is None or threads < 2:
-            for job in jobs:
-                self.step(*job)
+            run(jobs)
             return
         small = [j for j in jobs if j[0].size < PARALLEL_MIN]
         pieces = [_slices(j, threads) for j in jobs if j[0].size >= PARALLEL_MIN]
         per_thread = [[p[t] for p in pieces] for t in range(threads)]
         per_thread[0] += small
-
-        def run(batch):
-            for job in batch:
-                self.step(*job)
-
         for done in [pool.submit(run, batch) for batch in per_thread]:
             done.result()
 

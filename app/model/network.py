@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine import layers as L
+from app.engine.numerics import flush_subnormals
 
 from . import fast_pass
 from .architecture import Architecture
@@ -66,7 +67,11 @@ class Network:
                 )
         self.arch = arch
         self.dtype = np.dtype(dtype)
-        self.params = {name: np.ascontiguousarray(params[name], self.dtype) for name in shapes}
+        # its own copies: training updates them in place, and subnormals go (numerics.py)
+        self.params = {
+            name: flush_subnormals(np.array(params[name], self.dtype, order="C"))
+            for name in shapes
+        }
         self._param_of = {i: k for i, k in arch.param_layers()}
         self.last_affine = max(i for i, layer in enumerate(arch.layers) if layer.kind == "affine")
         self._fast = fast_pass.supported(arch)

@@ -1,7 +1,8 @@
 """The model zoo: every network the explorer ships, by id, with the recipe that made it.
 
 Each entry names its architecture and its training recipe, so `conv-explorer train --arch ID`
-rebuilds the shipped file (same seed, same data, same thread count: the same numbers).
+replays the recipe (same seed, data and thread count): bit for bit with the engine that made
+the file, the same model to rounding with a later engine (README, "Reproducing a file").
 """
 
 from __future__ import annotations

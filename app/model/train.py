@@ -11,12 +11,13 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from app.engine.optimizers import OPTIMIZERS
 
-from .augment import random_affine
+from .augment import AffineDraw, apply_affine, draw_affine
 from .network import Network
 
 SNAPSHOT_TEST = 1000  # test digits behind each filter snapshot's accuracy
@@ -42,13 +43,25 @@ class ParallelGradient:
         self.net, self.threads = net, max(1, threads)
         self.pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
 
-    def __call__(self, x: np.ndarray, t: np.ndarray, seeds: list[int] | None = None):
-        """seeds: one per thread for dropout masks (None for nets without dropout)."""
+    def __call__(
+        self,
+        x: np.ndarray,
+        t: np.ndarray,
+        seeds: list[int] | None = None,
+        prepare: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    ):
+        """seeds: one per thread for dropout masks (None for nets without dropout).
+        prepare(x_part, rows): e.g. the augmentation of those rows, run on the part's thread."""
         rngs = [np.random.default_rng(s) for s in seeds] if seeds else [None] * self.threads
+
+        def gradient(rows, rng):
+            part = x[rows] if prepare is None else prepare(x[rows], rows)
+            return self.net.gradient(part, t[rows], rng)
+
         if self.pool is None or len(x) < 2 * self.threads:
-            return self.net.gradient(x, t, rngs[0])
+            return gradient(np.arange(len(x)), rngs[0])
         parts = np.array_split(np.arange(len(x)), self.threads)
-        results = list(self.pool.map(lambda i, r: self.net.gradient(x[i], t[i], r), parts, rngs))
+        results = list(self.pool.map(gradient, parts, rngs))
         weights = [len(i) / len(x) for i in parts]
         loss = sum(w * r[0] for w, r in zip(weights, results, strict=True))
         # each part's gradient is a mean over its part: weight by part size, add in place
@@ -94,6 +107,10 @@ class Step:
     before: dict[str, np.ndarray] | None  # copies of the parameters before the update, if asked
 
 
+def _augment(draw: AffineDraw, part: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    return apply_affine(part, draw.rows(rows))
+
+
 def make_optimizer(cfg: TrainConfig):
     return OPTIMIZERS[cfg.optimizer](lr=cfg.lr)
 
@@ -131,12 +148,11 @@ def training_steps(
             order = rng.permutation(n)
             for index in range(min(steps_per_epoch, total - taken)):
                 idx = order[index * cfg.batch_size : (index + 1) * cfg.batch_size]
-                x = x_train[idx]
-                if cfg.augment:
-                    x = random_affine(x, rng)
+                # the distortions are drawn here, in order; each gradient thread resamples its rows
+                prepare = partial(_augment, draw_affine(rng, len(idx))) if cfg.augment else None
                 optimizer.lr = learning_rate(cfg, taken / total)
                 seeds = rng.integers(2**63, size=cfg.threads).tolist() if has_dropout else None
-                loss, grads = grad(x, t_train[idx], seeds)
+                loss, grads = grad(x_train[idx], t_train[idx], seeds, prepare)
                 if cfg.weight_decay:
                     for k in weights:
                         grads[k] += np.float32(cfg.weight_decay) * net.params[k]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.model.augment import random_affine
+from app.model.augment import apply_affine, draw_affine, random_affine
 
 
 def digits(n=8):
@@ -29,3 +29,14 @@ def test_a_draw_keeps_values_in_range_and_ink_near_its_amount():
     ratio = out.sum(axis=(1, 2, 3)) / x.sum(axis=(1, 2, 3))
     assert np.all((ratio > 0.6) & (ratio < 1.5))  # scaled by 0.85..1.15 per side, bilinear
     assert not np.allclose(out, x)
+
+
+def test_resampling_in_parts_gives_the_whole_batchs_numbers():
+    # training draws a batch's distortions once, then each gradient thread resamples its rows
+    x = digits(10)
+    draw = draw_affine(np.random.default_rng(3), len(x))
+    whole = apply_affine(x, draw)
+    rows = np.array_split(np.arange(len(x)), 3)
+    parts = np.concatenate([apply_affine(x[r], draw.rows(r)) for r in rows])
+    np.testing.assert_array_equal(parts, whole)
+    np.testing.assert_array_equal(random_affine(x, np.random.default_rng(3)), whole)

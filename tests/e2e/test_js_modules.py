@@ -12,7 +12,7 @@ from tests.helpers.paths import ROOT
 
 JS = ROOT / "static" / "js"
 EXPORT = re.compile(r"^export (?:async )?(?:function|const|class) ([\w$]+)", re.M)
-IMPORT = re.compile(r'^import \{([^}]*)\} from "\./([\w.]+)";', re.M)
+IMPORT = re.compile(r'^import \{([^}]*)\} from "\./([\w.-]+)";', re.M)  # file names may hold "-"
 
 
 def modules() -> dict[str, str]:

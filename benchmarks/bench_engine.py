@@ -38,6 +38,7 @@ from app.engine.memory import reuse_freed_memory
 from app.engine.optimizers import Adam
 from app.model.architecture import Architecture, deep_convnet, simple_convnet
 from app.model.network import Network
+from app.model.storage import load_model
 from app.model.train import ParallelGradient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -440,8 +441,11 @@ def main(argv: list[str] | None = None) -> int:
     grad2.close()
 
     # ---- b) forward
-    def forwards(ours_net, book_net, twin, x: np.ndarray, inner: int) -> list[Contender]:
+    def forwards(ours_net, book_net, twin, x: np.ndarray, inner: int, shipped=None):
         cs = [Contender("ours", "ours, 1 thread", lambda: ours_net.predict(x), one, inner)]
+        if shipped is not None:  # trained weights can be slow where random ones are not
+            label = "ours, the shipped weights (models/simple.npz)"
+            cs.append(Contender("ours_shipped", label, lambda: shipped.predict(x), one, inner))
         if book_net is not None:
             cs += [
                 Contender(
@@ -454,8 +458,9 @@ def main(argv: list[str] | None = None) -> int:
                     default_blas,
                 ),
             ]
-            for c in cs[1:]:
-                c.inner = max(1, inner // 4)
+            for c in cs:
+                if c.key.startswith("book"):
+                    c.inner = max(1, inner // 4)
         if twin:
             for n in (1, 2):
                 cs.append(
@@ -471,8 +476,10 @@ def main(argv: list[str] | None = None) -> int:
         return cs
 
     monitor = OtherLoad()
-    fwd1 = forwards(ours1, book, torch_net, x1, 200)
-    fwd100 = forwards(ours1, book, torch_net, batches[0][0], 10)
+    shipped_file = ROOT / "models" / "simple.npz"
+    shipped = load_model(shipped_file)[0] if shipped_file.is_file() else None
+    fwd1 = forwards(ours1, book, torch_net, x1, 200, shipped)
+    fwd100 = forwards(ours1, book, torch_net, batches[0][0], 10, shipped)
     load["forward"] = monitor.cpus()
 
     # ---- c) epoch

@@ -22,7 +22,8 @@ function neighbourReading(r) {
 /** What the median correlation with the random start says. */
 function startReading(r) {
   if (r == null) return "the random start of these weights is not published, so how far training moved them is unknown";
-  if (r >= 0.99) return "these are their random start: nothing was trained";
+  if (r >= 0.9999) return "these are their random start: nothing was trained";
+  if (r >= 0.95) return "each filter is still mostly the random noise it started from, almost unchanged: training barely moved this layer";
   if (r >= 0.8) return "each filter is still mostly the random noise it started from: training changed it only a little";
   if (r >= 0.5) return "training moved each filter part of the way from its random start";
   return "training moved each filter far from its random start: what you see was learned";

@@ -83,3 +83,21 @@ def test_a_model_without_snapshots_hides_the_timeline(laptop: Page, api):
     goto_filters(page)
     page.select_option("#model-select", without)
     expect(page.locator("#filter-timeline")).to_be_hidden()
+
+
+def test_the_start_correlation_is_read_truthfully_for_a_trained_and_an_untrained_model(laptop: Page, api):
+    """deep's conv1 is 0.99 correlated with its start but was trained; untrained's is exactly 1."""
+    zoo = {m["id"]: m for m in api.get("/api/models").json()}
+    page = laptop
+    goto_filters(page)
+    for model, says, never in (
+        ("deep", "training barely moved this layer", "nothing was trained"),
+        ("untrained", "nothing was trained", "barely moved"),
+    ):
+        if model not in zoo:
+            continue
+        page.select_option("#model-select", model)
+        start = api.get("/api/filters", params={"model": model}).json()["structure"]["median_start_correlation"]
+        expect(page.locator("#start-corr")).to_have_text(f"{start:.2f}")
+        expect(page.locator("#filters-structure")).to_contain_text(says)
+        assert never not in page.locator("#filters-structure").text_content()

@@ -154,10 +154,12 @@ def _fit_class(z: np.ndarray, axes: int) -> dict:
 # ------------------------------------------------------------------ assessment
 
 
-def assess(net, digits: np.ndarray, calibration: dict) -> list[Finding]:
+def assess(
+    net, digits: np.ndarray, calibration: dict, features: np.ndarray | None = None
+) -> list[Finding]:
     """digits (N, 1, 28, 28) or (N, 28, 28), 1 = ink -> one Finding per digit."""
     x = np.asarray(digits, dtype=np.float32).reshape(-1, 1, SIDE, SIDE)
-    scores, rules = score(net, x, calibration)
+    scores, rules = score(net, x, calibration, features)
     threshold = float(calibration["threshold"])
     table = np.asarray(calibration["train_score_percentiles"])
     findings = []
@@ -193,12 +195,13 @@ def flags(net, digits: np.ndarray, calibration: dict) -> np.ndarray:
     return np.logical_or.reduce([scores > calibration["threshold"], *rules.values()])
 
 
-def score(net, digits: np.ndarray, calibration: dict):
-    """The network's-view scores (N,) and the ink rules' verdicts {rule: (N,) bool}."""
+def score(net, digits: np.ndarray, calibration: dict, features: np.ndarray | None = None):
+    """The network's-view scores (N,) and the ink rules' verdicts {rule: (N,) bool}.
+    `features` (N, D): net.features of the digits, if already computed."""
     x = np.asarray(digits, dtype=np.float32).reshape(-1, 1, SIDE, SIDE)
     if calibration.get("version") != VERSION:
         raise ValueError(f"novelty calibration version {calibration.get('version')} != {VERSION}")
-    features = _features(net, x)
+    features = _features(net, x) if features is None else np.asarray(features, np.float64)
     if features.shape[1] != calibration["features"]:
         raise ValueError(
             f"the novelty calibration is for {calibration['features']} features; this "
@@ -391,13 +394,16 @@ def tiny_mark_warnings(pre: Preprocessed) -> list[str]:
     ]
 
 
-def warnings_for(net, pre: Preprocessed, calibration: dict | None) -> list[str]:
+def warnings_for(
+    net, pre: Preprocessed, calibration: dict | None, features: np.ndarray | None = None
+) -> list[str]:
     """Everything this module has to say about one preprocessed input, as warning sentences:
     what the API adds to its `warnings` list. Without a calibration only the tiny-mark rule
-    runs; a calibration made for another network raises ValueError."""
+    runs; a calibration made for another network raises ValueError. `features`: the digit's
+    net.features, when the caller's forward pass already has them."""
     notes = tiny_mark_warnings(pre)
     if calibration is not None:
-        finding = assess(net, pre.digit, calibration)[0]
+        finding = assess(net, pre.digit, calibration, features)[0]
         if finding.warning:
             notes.append(finding.warning)
     return notes

@@ -575,7 +575,18 @@ def main(argv: list[str] | None = None) -> int:
             r.append({"label": "PyTorch", "missing": NO_TORCH})
         return r
 
-    torch_fwd1, torch_fwd100 = best(fwd1, "torch"), best(fwd100, "torch")
+    def forward_tables(first_title: str, fwd_1, fwd_100, book_column: bool) -> list[str]:
+        """The batch-1 and batch-BATCH forward tables, each against its own baselines."""
+        out = []
+        titles = (first_title, f"   forward (predict), batch {BATCH}, ms per call")
+        for title, cs in zip(titles, (fwd_1, fwd_100), strict=True):
+            tb = best(cs, "torch")
+            torch_ms = tb.median if tb else None
+            book_ms = best(cs, "book").median if book_column else None
+            out += ["", *section_table(title, rows(cs, True), "ms", book_ms, torch_ms)]
+        return out
+
+    torch_fwd1 = best(fwd1, "torch")
     lines = []
     lines += section_table(
         f"a) training step, batch {BATCH} (forward + backward + Adam), ms per step"
@@ -585,18 +596,8 @@ def main(argv: list[str] | None = None) -> int:
         book_step_best.median,
         torch_step_best.median if torch_step_best else None,
     )
-    for title, cs, tb in (
-        (
-            "b) forward (predict), batch 1, ms per call" + load_note(load["forward"]),
-            fwd1,
-            torch_fwd1,
-        ),
-        (f"   forward (predict), batch {BATCH}, ms per call", fwd100, torch_fwd100),
-    ):
-        lines.append("")
-        lines += section_table(
-            title, rows(cs, True), "ms", best(cs, "book").median, tb.median if tb else None
-        )
+    fwd_title = "b) forward (predict), batch 1, ms per call" + load_note(load["forward"])
+    lines += forward_tables(fwd_title, fwd1, fwd100, True)
     lines += [
         "",
         f"c) one epoch, {STEPS_PER_EPOCH} steps of batch {BATCH}, s per epoch"
@@ -606,7 +607,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"  {e['label']:<44}{fmt_time(e['seconds'], 's'):>11}   {e['how']}")
     if deep_steps:
         deep_torch_step = best(deep_steps, "torch")
-        deep_torch1, deep_torch100 = best(deep_fwd1, "torch"), best(deep_fwd100, "torch")
+        deep_torch1 = best(deep_fwd1, "torch")
         lines += ["", f"d) deep: {deep_arch.summary()}", f"  same function: {deep_check}"]
         lines += section_table(
             f"   training step, batch {BATCH} (forward + backward + Adam), ms per step"
@@ -616,16 +617,12 @@ def main(argv: list[str] | None = None) -> int:
             None,
             deep_torch_step.median if deep_torch_step else None,
         )
-        for title, cs, tb in (
-            (
-                "   forward (predict), batch 1, ms per call" + load_note(load["deep_forward"]),
-                deep_fwd1,
-                deep_torch1,
-            ),
-            (f"   forward (predict), batch {BATCH}, ms per call", deep_fwd100, deep_torch100),
-        ):
-            lines.append("")
-            lines += section_table(title, rows(cs, True), "ms", None, tb.median if tb else None)
+        lines += forward_tables(
+            "   forward (predict), batch 1, ms per call" + load_note(load["deep_forward"]),
+            deep_fwd1,
+            deep_fwd100,
+            False,
+        )
 
     ours_step = steps[1]  # 2 threads: how training runs
     quick_note = " (epoch extrapolated: --quick)" if epoch_steps != STEPS_PER_EPOCH else ""

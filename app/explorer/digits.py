@@ -21,8 +21,14 @@ DIGIT_WORK_SIDE = 1024  # uploads are shrunk to this longer side before digit pr
 
 def predict_digit(model: LoadedModel, digit: np.ndarray) -> dict:
     """digit (28, 28) 0..1, 1 = ink -> label, probabilities, logits, top 3."""
-    logits = model.net.predict(digit[None, None])[0]
-    return prediction(softmax(logits), logits)
+    return _predict_with_features(model, digit)[0]
+
+
+def _predict_with_features(model: LoadedModel, digit: np.ndarray) -> tuple[dict, np.ndarray]:
+    """predict_digit, and the last affine layer's input that the not-a-digit check reads, from
+    the one forward pass a request needs."""
+    logits, features = model.net.logits_and_features(digit[None, None])
+    return prediction(softmax(logits[0]), logits[0]), features
 
 
 def flat_view(name: str, title: str, kind: str, values: np.ndarray) -> FlatLayer:
@@ -48,9 +54,13 @@ def flat_view(name: str, title: str, kind: str, values: np.ndarray) -> FlatLayer
     )
 
 
-def explore_digit(model: LoadedModel, digit: np.ndarray, values: bool = False) -> dict:
-    """Prediction plus every map stage (conv, relu, pool, in order) and every flat layer."""
-    acts = model.net.trace(digit[None, None])
+def explore_digit(model: LoadedModel, digit: np.ndarray, values: bool = False):
+    """Prediction plus every map stage (conv, relu, pool, in order) and every flat layer,
+    and the last affine layer's input (the not-a-digit check reads it) -> (dict, features)."""
+    x = digit[None, None]
+    acts = model.net.trace(x)
+    last = model.net.last_affine
+    features = (acts[last - 1].value if last else x).reshape(1, -1)
     titles = layer_titles(model.net.arch)
     probs, logits = acts[-1].value[0], acts[-2].value[0]
     stages, flat = [], []
@@ -61,7 +71,7 @@ def explore_digit(model: LoadedModel, digit: np.ndarray, values: bool = False) -
             stages.append(stage_view(act.name, titles[act.index], kind, act.index, v, values))
         else:
             flat.append(flat_view(act.name, titles[act.index], kind, v))
-    return {**prediction(probs, logits), "stages": stages, "hidden": flat}
+    return {**prediction(probs, logits), "stages": stages, "hidden": flat}, features
 
 
 def read_digit(
@@ -80,7 +90,10 @@ def digit_report(
 ) -> Prediction | Exploration:
     """What /api/predict (explore=False) and /api/explore return for one digit."""
     digit = pre.digit
-    answer = explore_digit(model, digit, values) if explore else predict_digit(model, digit)
+    if explore:
+        answer, features = explore_digit(model, digit, values)
+    else:
+        answer, features = _predict_with_features(model, digit)
     preprocessing = Preprocessing(
         inverted=pre.inverted,
         stages=[
@@ -100,14 +113,14 @@ def digit_report(
         model=model.id,
         input=input_view(digit),
         preprocessing=preprocessing,
-        warnings=[*pre.warnings, *_novelty_warnings(model, pre)],
+        warnings=[*pre.warnings, *_novelty_warnings(model, pre, features)],
     )
 
 
-def _novelty_warnings(model: LoadedModel, pre: Preprocessed) -> list[str]:
+def _novelty_warnings(model: LoadedModel, pre: Preprocessed, features: np.ndarray) -> list[str]:
     """The not-a-digit warnings. A calibration written by another version of the check is
     not used (only the tiny-mark rule runs) until `conv-explorer calibrate` renews it."""
     calibration = model.metadata.get("novelty")
     if calibration is not None and calibration.get("version") != NOVELTY_VERSION:
         calibration = None
-    return warnings_for(model.net, pre, calibration)
+    return warnings_for(model.net, pre, calibration, features)

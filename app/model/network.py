@@ -69,8 +69,7 @@ class Network:
         self.dtype = np.dtype(dtype)
         # its own copies: training updates them in place, and subnormals go (numerics.py)
         self.params = {
-            name: flush_subnormals(np.array(params[name], self.dtype, order="C"))
-            for name in shapes
+            name: flush_subnormals(np.array(params[name], self.dtype, order="C")) for name in shapes
         }
         self._param_of = {i: k for i, k in arch.param_layers()}
         self.last_affine = max(i for i, layer in enumerate(arch.layers) if layer.kind == "affine")
@@ -116,13 +115,14 @@ class Network:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """x (N, C, H, W), pixels in 0..1 with 1 = ink -> logits (N, classes)."""
-        return self._logits_and_features(x)[0]
+        return self.logits_and_features(x)[0]
 
     def features(self, x: np.ndarray) -> np.ndarray:
         """The input of the last affine layer (N, D): what the classifier reads."""
-        return self._logits_and_features(x)[1]
+        return self.logits_and_features(x)[1]
 
-    def _logits_and_features(self, x: np.ndarray):
+    def logits_and_features(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """predict and features from one pass."""
         if self._fast:
             logits, _, features = fast_pass.forward(self, x, track=False)
             return logits, features

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from app import novelty
-from app.explorer.digits import read_digit
+from app.explorer.digits import digit_report, read_digit
+from app.explorer.models import LoadedModel
 from app.imaging.preprocess import PreprocessOptions
 from app.model.architecture import mlp, simple_convnet
 from app.model.mnist import load_mnist
@@ -105,6 +106,19 @@ def test_a_dot_an_x_and_a_scribble_are_not_digits(shipped, calibration, shape):
     assert finding.flagged, f"score {finding.score} under the threshold {finding.threshold}"
     assert finding.warning.startswith("this does not look like a digit: ")
     assert novelty.warnings_for(net, pre, calibration)[-1] == finding.warning
+
+
+@pytest.mark.parametrize("explore", [False, True], ids=["predict", "explore"])
+def test_a_request_reads_the_features_from_its_own_forward_pass(shipped, calibration, explore):
+    """/api/predict and /api/explore run the network once and hand its features to the check:
+    the warnings equal those of the check computing the features itself."""
+    net, meta = shipped
+    model = LoadedModel("shipped", net, {**meta, "novelty": calibration}, None, "", None)
+    for shape in (an_x, smiley):
+        pre = preprocess(canvas(shape))
+        report = digit_report(model, pre, explore, values=False)
+        assert report.warnings == [*pre.warnings, *novelty.warnings_for(net, pre, calibration)]
+        assert any(w.startswith("this does not look like a digit") for w in report.warnings)
 
 
 def test_at_least_98_percent_of_real_test_digits_pass(shipped, calibration, sample):
